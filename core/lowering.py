@@ -1,0 +1,105 @@
+"""Lowering: every vocabulary gate becomes the IQM natives ``prx`` and ``cz``.
+
+Each gate's recursive lowering is flattened once into a *recipe* whose angles are affine
+expressions of the gate's own parameters; lowering a gate instance then only substitutes its
+parameters, so symbolic angles stay symbolic and repeated gates cost one dictionary look-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from iqm_bridge.core.errors import UnsupportedOperationError
+from iqm_bridge.core.gates import gate_def
+from iqm_bridge.core.ir import Circuit, Conditional, Gate, Operation
+from iqm_bridge.core.parameters import Expression, ParamValue
+
+__all__ = ["lower", "lower_gate"]
+
+_Recipe = tuple[tuple[str, tuple[int, ...], tuple[ParamValue, ...]], ...]
+
+
+def _placeholder(i: int) -> Expression:
+    return Expression(((f"${i}", 1.0),))
+
+
+@lru_cache(maxsize=None)
+def _recipe(name: str) -> _Recipe:
+    """Native steps of gate ``name`` in terms of placeholders ``$0, $1, ...``."""
+    gd = gate_def(name)
+    if gd.lowering is None:
+        return ((gd.name, tuple(range(gd.num_qubits)), tuple(_placeholder(i)
+                 for i in range(gd.num_params))),)
+    out: list[tuple[str, tuple[int, ...], tuple[ParamValue, ...]]] = []
+    for sub_name, positions, params in gd.lowering(*[_placeholder(i)
+                                                     for i in range(gd.num_params)]):
+        for nat_name, nat_pos, nat_params in _recipe(sub_name):
+            mapping = {f"${i}": p for i, p in enumerate(params)}
+            out.append((
+                nat_name,
+                tuple(positions[j] for j in nat_pos),
+                tuple(_subst(p, mapping) for p in nat_params),
+            ))
+    return tuple(out)
+
+
+def _subst(value: ParamValue, mapping: dict[str, ParamValue]) -> ParamValue:
+    if isinstance(value, Expression):
+        return value.substitute(mapping)
+    return value
+
+
+def lower_gate(gate: Gate) -> list[Gate]:
+    """The native gates (``prx``, ``cz``, ``move``) equivalent to ``gate`` up to global phase.
+
+    Raises:
+        UnsupportedOperationError: the gate is unknown or has the wrong number of qubits or
+            parameters.
+    """
+    gd = gate_def(gate.name)
+    if len(gate.qubits) != gd.num_qubits:
+        raise UnsupportedOperationError(
+            f"gate {gate.name!r} acts on {gd.num_qubits} qubit(s) but was given "
+            f"{len(gate.qubits)}: {gate.qubits}"
+        )
+    if len(gate.params) != gd.num_params:
+        raise UnsupportedOperationError(
+            f"gate {gate.name!r} on {gate.qubits} takes {gd.num_params} parameter(s) but was "
+            f"given {len(gate.params)}"
+        )
+    if gd.lowering is None:
+        return [gate if gate.name == gd.name else Gate(gd.name, gate.qubits, gate.params)]
+    mapping = {f"${i}": p for i, p in enumerate(gate.params)}
+    return [
+        Gate(name, tuple(gate.qubits[j] for j in positions),
+             tuple(_subst(p, mapping) for p in params))
+        for name, positions, params in _recipe(gd.name)
+    ]
+
+
+def lower(circuit: Circuit) -> Circuit:
+    """Lower every gate of ``circuit`` to natives; other operations pass through.
+
+    A classically controlled gate must lower to single-qubit ``prx`` gates only, since IQM
+    hardware conditions nothing else (``cc_prx``).
+
+    Raises:
+        UnsupportedOperationError: a gate is unknown, malformed, or conditioned although it is
+            not a single-qubit gate.
+    """
+    ops: list[Operation] = []
+    for op in circuit.operations:
+        if isinstance(op, Gate):
+            ops.extend(lower_gate(op))
+        elif isinstance(op, Conditional):
+            natives = lower_gate(op.gate)
+            if any(g.name != "prx" for g in natives):
+                raise UnsupportedOperationError(
+                    f"classically controlled gate {op.gate.name!r} on {op.gate.qubits}: IQM "
+                    "hardware can condition only single-qubit gates (cc_prx); condition each "
+                    "single-qubit gate separately"
+                )
+            ops.extend(Conditional(g, op.key, op.index) for g in natives)
+        else:
+            ops.append(op)
+    return circuit.with_operations(ops)
