@@ -54,10 +54,7 @@ def median_time(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> f
 
 def import_time(module: str, repeat: int = 3) -> float:
     """Median time to import ``module`` in a fresh interpreter, in seconds."""
-    code = (
-        "import time; t = time.perf_counter(); "
-        f"import {module}; print(time.perf_counter() - t)"
-    )
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     times = []
     for _ in range(repeat):
         out = subprocess.run(

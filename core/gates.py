@@ -77,9 +77,7 @@ def _phase(lam: float) -> Matrix:
 
 def _u(theta: float, phi: float, lam: float) -> Matrix:
     c, s = math.cos(theta / 2), math.sin(theta / 2)
-    return _m(
-        [[c, -np.exp(1j * lam) * s], [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]]
-    )
+    return _m([[c, -np.exp(1j * lam) * s], [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]])
 
 
 def _controlled(u: Matrix) -> Matrix:
@@ -162,16 +160,26 @@ def _rzz_lowering(theta: ParamValue) -> list[_Step]:
 
 
 def _rxx_lowering(theta: ParamValue) -> list[_Step]:
-    return [("h", (0,), ()), ("h", (1,), ()), ("rzz", (0, 1), (theta,)),
-            ("h", (0,), ()), ("h", (1,), ())]
+    return [
+        ("h", (0,), ()),
+        ("h", (1,), ()),
+        ("rzz", (0, 1), (theta,)),
+        ("h", (0,), ()),
+        ("h", (1,), ()),
+    ]
 
 
 def _ryy_lowering(theta: ParamValue) -> list[_Step]:
-    return [("rx", (0,), (PI / 2,)), ("rx", (1,), (PI / 2,)), ("rzz", (0, 1), (theta,)),
-            ("rx", (0,), (-PI / 2,)), ("rx", (1,), (-PI / 2,))]
+    return [
+        ("rx", (0,), (PI / 2,)),
+        ("rx", (1,), (PI / 2,)),
+        ("rzz", (0, 1), (theta,)),
+        ("rx", (0,), (-PI / 2,)),
+        ("rx", (1,), (-PI / 2,)),
+    ]
 
 
-def _rot(pauli: Matrix, theta: float) -> Matrix:
+def _rot(pauli: np.ndarray[Any, Any], theta: float) -> Matrix:
     dim = pauli.shape[0]
     return math.cos(theta / 2) * np.eye(dim, dtype=np.complex128) - 1j * math.sin(theta / 2) * pauli
 

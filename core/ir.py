@@ -130,9 +130,7 @@ class Circuit:
     qubits: tuple[str, ...] = attrs.field(converter=_qubit_tuple)
     operations: tuple[Operation, ...] = attrs.field(default=(), converter=_op_tuple)
     name: str = "circuit"
-    metadata: dict[str, Any] = attrs.field(
-        factory=dict, converter=_metadata, eq=False, hash=False
-    )
+    metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata, eq=False, hash=False)
 
     @classmethod
     def from_operations(

@@ -25,7 +25,7 @@ import numpy as np
 
 from iqm_bridge.core.errors import ResultFormatError
 
-__all__ = ["KeyMap", "KeySlot", "MeasurementBits", "Register", "counts_from_bits"]
+__all__ = ["KeyMap", "KeySlot", "MeasurementBits", "Register", "counts_from_bits", "unique_rows"]
 
 _KEY_RE = re.compile(r"^(?P<name>.*)_(?P<size>\d+)_(?P<reg>\d+)_(?P<start>\d+)(?:@(?P<rep>\d+))?$")
 
@@ -157,7 +157,9 @@ class KeyMap:
             np.zeros((n_shots, n_reps[i], reg.size), dtype=np.uint8)
             for i, reg in enumerate(self.registers)
         ]
-        written = [np.zeros((n_reps[i], reg.size), dtype=bool) for i, reg in enumerate(self.registers)]
+        written = [
+            np.zeros((n_reps[i], reg.size), dtype=bool) for i, reg in enumerate(self.registers)
+        ]
         for key, slot in self.slots.items():
             arr = arrays[key]
             width = arr.shape[1]
@@ -217,8 +219,9 @@ class MeasurementBits:
         return np.concatenate(parts, axis=1)
 
 
-def counts_from_bits(bits: Bits, groups: Sequence[int] | None = None, reverse: bool = True,
-                     separator: str = " ") -> dict[str, int]:
+def counts_from_bits(
+    bits: Bits, groups: Sequence[int] | None = None, reverse: bool = True, separator: str = " "
+) -> dict[str, int]:
     """Histogram of the rows of a ``shots x bits`` array, as bitstrings.
 
     Args:
@@ -232,7 +235,7 @@ def counts_from_bits(bits: Bits, groups: Sequence[int] | None = None, reverse: b
     Returns:
         bitstring -> count, formatting only the distinct rows.
     """
-    strings, counts = unique_rows(bits, groups, reverse, separator)
+    strings, counts, _ = unique_rows(bits, groups, reverse, separator)
     return dict(zip(strings, counts.tolist(), strict=True))
 
 

@@ -7,7 +7,7 @@ parameters, so symbolic angles stay symbolic and repeated gates cost one diction
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from iqm_bridge.core.errors import UnsupportedOperationError
 from iqm_bridge.core.gates import gate_def
@@ -23,23 +23,31 @@ def _placeholder(i: int) -> Expression:
     return Expression(((f"${i}", 1.0),))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _recipe(name: str) -> _Recipe:
     """Native steps of gate ``name`` in terms of placeholders ``$0, $1, ...``."""
     gd = gate_def(name)
     if gd.lowering is None:
-        return ((gd.name, tuple(range(gd.num_qubits)), tuple(_placeholder(i)
-                 for i in range(gd.num_params))),)
+        return (
+            (
+                gd.name,
+                tuple(range(gd.num_qubits)),
+                tuple(_placeholder(i) for i in range(gd.num_params)),
+            ),
+        )
     out: list[tuple[str, tuple[int, ...], tuple[ParamValue, ...]]] = []
-    for sub_name, positions, params in gd.lowering(*[_placeholder(i)
-                                                     for i in range(gd.num_params)]):
+    for sub_name, positions, params in gd.lowering(
+        *[_placeholder(i) for i in range(gd.num_params)]
+    ):
         for nat_name, nat_pos, nat_params in _recipe(sub_name):
             mapping = {f"${i}": p for i, p in enumerate(params)}
-            out.append((
-                nat_name,
-                tuple(positions[j] for j in nat_pos),
-                tuple(_subst(p, mapping) for p in nat_params),
-            ))
+            out.append(
+                (
+                    nat_name,
+                    tuple(positions[j] for j in nat_pos),
+                    tuple(_subst(p, mapping) for p in nat_params),
+                )
+            )
     return tuple(out)
 
 
@@ -71,8 +79,11 @@ def lower_gate(gate: Gate) -> list[Gate]:
         return [gate if gate.name == gd.name else Gate(gd.name, gate.qubits, gate.params)]
     mapping = {f"${i}": p for i, p in enumerate(gate.params)}
     return [
-        Gate(name, tuple(gate.qubits[j] for j in positions),
-             tuple(_subst(p, mapping) for p in params))
+        Gate(
+            name,
+            tuple(gate.qubits[j] for j in positions),
+            tuple(_subst(p, mapping) for p in params),
+        )
         for name, positions, params in _recipe(gd.name)
     ]
 

@@ -19,7 +19,7 @@ from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measu
 from iqm_bridge.core.parameters import Expression
 
 if TYPE_CHECKING:
-    from iqm.pulse import Circuit as IQMCircuit
+    from iqm.pulse.circuit_operations import Circuit as IQMCircuit
 
 __all__ = ["QUBITS_METADATA_KEY", "from_iqm_circuit", "from_wire_dict", "to_iqm_circuit"]
 
@@ -45,8 +45,8 @@ def to_iqm_circuit(circuit: Circuit) -> IQMCircuit:
         UnsupportedOperationError: a non-native gate (lower the circuit first).
         UnboundParameterError: a symbolic parameter is left.
     """
-    from iqm.pulse import Circuit as IQMCircuit
-    from iqm.pulse import CircuitOperation
+    from iqm.pulse.builder import CircuitOperation
+    from iqm.pulse.circuit_operations import Circuit as IQMCircuit
 
     feedback_keys = {op.key for op in circuit.operations if isinstance(op, Conditional)}
     measured: dict[str, tuple[str, ...]] = {}
@@ -56,9 +56,11 @@ def to_iqm_circuit(circuit: Circuit) -> IQMCircuit:
         if isinstance(op, Gate):
             name = op.name
             if name == "prx":
-                append(CircuitOperation(
-                    "prx", op.qubits, {"angle": _angle(op, 0), "phase": _angle(op, 1)}
-                ))
+                append(
+                    CircuitOperation(
+                        "prx", op.qubits, {"angle": _angle(op, 0), "phase": _angle(op, 1)}
+                    )
+                )
             elif name in ("cz", "move"):
                 append(CircuitOperation(name, op.qubits, {}))
             else:
@@ -84,12 +86,18 @@ def to_iqm_circuit(circuit: Circuit) -> IQMCircuit:
                     f"conditional prx on {op.gate.qubits} reads bit {op.index} of measurement "
                     f"key {op.key!r}, which no earlier measurement writes"
                 )
-            append(CircuitOperation("cc_prx", op.gate.qubits, {
-                "angle": _angle(op.gate, 0),
-                "phase": _angle(op.gate, 1),
-                "feedback_qubit": source[op.index],
-                "feedback_key": op.key,
-            }))
+            append(
+                CircuitOperation(
+                    "cc_prx",
+                    op.gate.qubits,
+                    {
+                        "angle": _angle(op.gate, 0),
+                        "phase": _angle(op.gate, 1),
+                        "feedback_qubit": source[op.index],
+                        "feedback_key": op.key,
+                    },
+                )
+            )
         elif isinstance(op, Reset):
             append(CircuitOperation("reset", op.qubits, {}))
         elif isinstance(op, Barrier):

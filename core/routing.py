@@ -1,0 +1,469 @@
+"""Routing: make every two-qubit gate act on coupled physical components.
+
+Two strategies, chosen by the device:
+
+* **SWAP routing** for square lattices (:func:`route_swaps`): a SABRE-style heuristic. The
+  router keeps the *front layer* of two-qubit gates whose predecessors are done, executes the
+  ones on coupled qubits, and otherwise inserts the SWAP that most reduces the distance of the
+  front layer plus a discounted look-ahead set, with a decay that spreads SWAPs over qubits.
+  :func:`sabre_layout` improves an initial layout by routing forwards, backwards and forwards
+  again (the final layout of one pass seeds the next).
+* **MOVE routing** for resonator (star) devices (:func:`route_moves`): ``cz(a, b)`` becomes
+  ``move(b, CR) cz(a, CR) move(b, CR)``; a state stays in the resonator while the following
+  two-qubit gates keep using it, so consecutive gates sharing a qubit need one MOVE pair.
+
+Both return the routed circuit on physical names, the initial and final layouts, and counts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import attrs
+
+from iqm_bridge.core._dag import CircuitDag, build_dag
+from iqm_bridge.core.device import Device
+from iqm_bridge.core.errors import LocusNotSupportedError, UnsupportedOperationError
+from iqm_bridge.core.ir import (
+    Barrier,
+    Circuit,
+    Conditional,
+    Delay,
+    Gate,
+    Measure,
+    Operation,
+    Reset,
+)
+from iqm_bridge.core.lowering import lower_gate
+from iqm_bridge.core.placement import CouplingMap
+
+__all__ = [
+    "RoutingResult",
+    "route_moves",
+    "route_swaps",
+    "sabre_layout",
+    "sabre_pass",
+]
+
+_EXTENDED_SIZE = 20
+_EXTENDED_WEIGHT = 0.5
+_DECAY_STEP = 0.001
+_DECAY_RESET = 5
+
+
+@attrs.frozen(slots=True)
+class RoutingResult:
+    """What a routing pass produced.
+
+    Attributes:
+        circuit: the routed circuit on physical component names.
+        initial_layout: logical qubit -> physical qubit at the start.
+        final_layout: logical qubit -> physical qubit at the end.
+        swaps: number of SWAPs inserted.
+        moves: number of MOVE gates inserted.
+    """
+
+    circuit: Circuit
+    initial_layout: dict[str, str]
+    final_layout: dict[str, str]
+    swaps: int = 0
+    moves: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# SABRE on the two-qubit DAG
+
+
+def sabre_pass(
+    pairs: Sequence[tuple[int, int]],
+    preds: Sequence[Sequence[int]],
+    succs: Sequence[Sequence[int]],
+    layout: Sequence[int],
+    cmap: CouplingMap,
+    rng: random.Random,
+    *,
+    record: bool = False,
+) -> tuple[list[int], int, list[tuple[int, int, int]]]:
+    """Route the two-qubit gates ``pairs`` (logical indices) from ``layout`` by SWAP insertion.
+
+    Args:
+        pairs: logical qubit pairs of the two-qubit gates.
+        preds: per gate, the gates it waits for.
+        succs: per gate, the gates waiting for it.
+        layout: logical -> physical at the start.
+        cmap: the coupling map.
+        rng: breaks ties between equally good SWAPs.
+        record: also return the schedule of events.
+
+    Returns:
+        ``(final layout, number of swaps, events)`` where an event is ``(0, gate, 0)`` for an
+        executed gate and ``(1, p, q)`` for a SWAP of physical qubits ``p`` and ``q``.
+    """
+    dist = cmap.dist
+    neighbors = cmap.neighbors
+    nphys = len(cmap.qubits)
+    l2p = list(layout)
+    p2l = [-1] * nphys
+    for lq, p in enumerate(l2p):
+        p2l[p] = lq
+    indeg = [len(p) for p in preds]
+    front = [g for g, d in enumerate(indeg) if d == 0]
+    decay = [1.0] * nphys
+    events: list[tuple[int, int, int]] = []
+    swaps = 0
+    swaps_since_exec = 0
+    max_stall = 3 * nphys + 10
+    while front:
+        # execute everything that is adjacent now
+        progressed = True
+        while progressed:
+            progressed = False
+            still: list[int] = []
+            for g in front:
+                a, b = pairs[g]
+                if dist[l2p[a]][l2p[b]] == 1:
+                    progressed = True
+                    if record:
+                        events.append((0, g, 0))
+                    for s in succs[g]:
+                        indeg[s] -= 1
+                        if indeg[s] == 0:
+                            still.append(s)
+                else:
+                    still.append(g)
+            if progressed:
+                front = still
+                decay = [1.0] * nphys
+                swaps_since_exec = 0
+        if not front:
+            break
+        if swaps_since_exec > max_stall:
+            # release valve: walk the closest gate's qubits together along a shortest path
+            g = min(front, key=lambda x: dist[l2p[pairs[x][0]]][l2p[pairs[x][1]]])
+            a, b = pairs[g]
+            while dist[l2p[a]][l2p[b]] > 1:
+                pa, pb = l2p[a], l2p[b]
+                step = min(neighbors[pa], key=lambda n, pb=pb: dist[n][pb])
+                _apply_swap(pa, step, l2p, p2l)
+                swaps += 1
+                if record:
+                    events.append((1, pa, step))
+            swaps_since_exec = 0
+            continue
+        # the extended set: the next gates after the front layer
+        extended: list[int] = []
+        if _EXTENDED_SIZE:
+            seen = set(front)
+            frontier = list(front)
+            while frontier and len(extended) < _EXTENDED_SIZE:
+                nxt: list[int] = []
+                for g in frontier:
+                    for s in succs[g]:
+                        if s not in seen:
+                            seen.add(s)
+                            extended.append(s)
+                            nxt.append(s)
+                            if len(extended) >= _EXTENDED_SIZE:
+                                break
+                    if len(extended) >= _EXTENDED_SIZE:
+                        break
+                frontier = nxt
+        front_pairs = [pairs[g] for g in front]
+        ext_pairs = [pairs[g] for g in extended]
+        candidates: set[tuple[int, int]] = set()
+        for a, b in front_pairs:
+            for lq in (a, b):
+                p = l2p[lq]
+                for n in neighbors[p]:
+                    candidates.add((p, n) if p < n else (n, p))
+        best: list[tuple[int, int]] = []
+        best_score = float("inf")
+        nf = len(front_pairs)
+        ne = len(ext_pairs)
+        for p, n in sorted(candidates):
+            lp, ln = p2l[p], p2l[n]
+
+            def where(lq: int, lp: int = lp, ln: int = ln, p: int = p, n: int = n) -> int:
+                if lq == lp:
+                    return n
+                if lq == ln:
+                    return p
+                return l2p[lq]
+
+            f_sum = 0
+            for a, b in front_pairs:
+                f_sum += dist[where(a)][where(b)]
+            score = f_sum / nf
+            if ne:
+                e_sum = 0
+                for a, b in ext_pairs:
+                    e_sum += dist[where(a)][where(b)]
+                score += _EXTENDED_WEIGHT * e_sum / ne
+            score *= max(decay[p], decay[n])
+            if score < best_score - 1e-12:
+                best_score = score
+                best = [(p, n)]
+            elif score <= best_score + 1e-12:
+                best.append((p, n))
+        p, n = best[0] if len(best) == 1 else best[rng.randrange(len(best))]
+        _apply_swap(p, n, l2p, p2l)
+        swaps += 1
+        swaps_since_exec += 1
+        if record:
+            events.append((1, p, n))
+        decay[p] += _DECAY_STEP
+        decay[n] += _DECAY_STEP
+        if swaps % _DECAY_RESET == 0:
+            decay = [1.0] * nphys
+    return l2p, swaps, events
+
+
+def _apply_swap(p: int, n: int, l2p: list[int], p2l: list[int]) -> None:
+    lp, ln = p2l[p], p2l[n]
+    p2l[p], p2l[n] = ln, lp
+    if lp >= 0:
+        l2p[lp] = n
+    if ln >= 0:
+        l2p[ln] = p
+
+
+def _extend_layout(layout: Sequence[int], nphys: int) -> list[int]:
+    """Give every free physical qubit a virtual logical qubit so SWAPs can move through it."""
+    used = set(layout)
+    return list(layout) + [p for p in range(nphys) if p not in used]
+
+
+def sabre_layout(
+    dag: CircuitDag,
+    initial: Sequence[int],
+    cmap: CouplingMap,
+    rng: random.Random,
+    *,
+    iterations: int = 1,
+) -> tuple[list[int], int]:
+    """Improve ``initial`` by routing forwards and backwards ``iterations`` times.
+
+    Returns:
+        ``(layout, swaps)``: the refined initial layout (covering every physical qubit, so
+        extra entries are virtual idle qubits) and the SWAP count of a final forward pass.
+    """
+    layout = _extend_layout(initial, len(cmap.qubits))
+    for _ in range(iterations):
+        fwd, _, _ = sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng)
+        back, _, _ = sabre_pass(dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng)
+        layout = back
+    _, swaps, _ = sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng)
+    return layout, swaps
+
+
+# ---------------------------------------------------------------------------------------------
+# emission
+
+
+def _remap(op: Operation, m: dict[str, str]) -> Operation:
+    if isinstance(op, Gate):
+        return Gate(op.name, tuple(m[q] for q in op.qubits), op.params)
+    if isinstance(op, Conditional):
+        g = op.gate
+        return Conditional(Gate(g.name, tuple(m[q] for q in g.qubits), g.params), op.key, op.index)
+    if isinstance(op, Measure):
+        return Measure(tuple(m[q] for q in op.qubits), op.key)
+    if isinstance(op, Barrier):
+        return Barrier(tuple(m[q] for q in op.qubits))
+    if isinstance(op, Reset):
+        return Reset(tuple(m[q] for q in op.qubits))
+    if isinstance(op, Delay):
+        return Delay(tuple(m[q] for q in op.qubits), op.duration)
+    raise UnsupportedOperationError(f"cannot route operation {op!r}")  # pragma: no cover
+
+
+def _swap_natives(a: str, b: str) -> list[Gate]:
+    return lower_gate(Gate("swap", (a, b)))
+
+
+def route_swaps(
+    circuit: Circuit,
+    cmap: CouplingMap,
+    layout: Sequence[int],
+    *,
+    seed: int | None = None,
+    dag: CircuitDag | None = None,
+) -> RoutingResult:
+    """Route a lowered circuit on a square lattice by SWAP insertion.
+
+    Args:
+        circuit: a circuit of natives (``prx``, ``cz``) and non-gate operations on logical
+            qubits.
+        cmap: the device's coupling map.
+        layout: logical qubit index (in ``circuit.qubits`` order) -> physical index; may be
+            longer than the circuit (virtual idle qubits) as :func:`sabre_layout` returns.
+        seed: seeds the tie-breaking.
+        dag: the circuit's dependency structure, if already built.
+
+    Returns:
+        The routed circuit (SWAPs as ``prx``/``cz`` natives), layouts and SWAP count.
+    """
+    names = circuit.qubits
+    qindex = {q: i for i, q in enumerate(names)}
+    ops = circuit.operations
+    if dag is None:
+        dag = build_dag(ops, qindex)
+    full = _extend_layout(layout, len(cmap.qubits))
+    rng = random.Random(seed)
+    final, swaps, events = sabre_pass(
+        dag.pairs, dag.preds2, dag.succs2, full, cmap, rng, record=True
+    )
+    phys = cmap.qubits
+    l2p = list(full)
+    p2l = [-1] * len(phys)
+    for lq, p in enumerate(l2p):
+        p2l[p] = lq
+    nlog = len(names)
+    out: list[Operation] = []
+    done = [False] * len(ops)
+    preds = dag.preds
+
+    def current() -> dict[str, str]:
+        return {names[i]: phys[l2p[i]] for i in range(nlog)}
+
+    mapping = current()
+
+    def emit(i: int) -> None:
+        stack = [i]
+        while stack:
+            j = stack[-1]
+            if done[j]:
+                stack.pop()
+                continue
+            pending = [p for p in preds[j] if not done[p]]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            done[j] = True
+            out.append(_remap(ops[j], mapping))
+
+    two_qubit = dag.two_qubit
+    for kind, x, y in events:
+        if kind == 0:
+            emit(two_qubit[x])
+        else:
+            out.extend(_swap_natives(phys[x], phys[y]))
+            _apply_swap(x, y, l2p, p2l)
+            mapping = current()
+    for i in range(len(ops)):
+        if not done[i]:
+            emit(i)
+    del final
+    used = {q for op in out for q in op.qubits}
+    initial_map = {names[i]: phys[full[i]] for i in range(nlog)}
+    used.update(initial_map.values())
+    used.update(mapping.values())
+    routed = Circuit(
+        tuple(q for q in phys if q in used), tuple(out), circuit.name, circuit.metadata
+    )
+    return RoutingResult(routed, initial_map, dict(mapping), swaps=swaps)
+
+
+# ---------------------------------------------------------------------------------------------
+# MOVE routing for resonator devices
+
+
+def route_moves(circuit: Circuit, device: Device, layout: dict[str, str]) -> RoutingResult:
+    """Route a lowered circuit on a star device through its computational resonator.
+
+    ``cz(a, b)`` becomes ``move(b, CR) cz(a, CR) move(b, CR)``. The moved-in state stays in
+    the resonator while the next two-qubit gates keep using it and nothing else touches it;
+    it is moved back out before any other operation on its qubit, before another state moves
+    in, and at the end, so every MOVE pair closes on its own qubit.
+
+    Args:
+        circuit: natives and non-gate operations on logical qubits.
+        device: a device with a computational resonator and ``move``.
+        layout: logical qubit -> physical qubit (fixed: MOVE routing never permutes).
+
+    Raises:
+        LocusNotSupportedError: two qubits cannot interact through any resonator.
+    """
+    if not device.resonators:
+        raise UnsupportedOperationError(
+            f"{device.name} has no computational resonator; use SWAP routing"
+        )
+    cz_loci = device.loci("cz")
+    move_loci = device.loci("move")
+    ops = circuit.operations
+    # next_on[i][q]: index of the next operation on qubit q after op i (-1 if none)
+    next_on: list[dict[str, int]] = [{} for _ in ops]
+    upcoming: dict[str, int] = {}
+    for i in range(len(ops) - 1, -1, -1):
+        next_on[i] = {q: upcoming.get(q, -1) for q in ops[i].qubits}
+        for q in ops[i].qubits:
+            upcoming[q] = i
+
+    out: list[Operation] = []
+    moves = 0
+    # resident: (logical qubit, resonator) whose state sits in the resonator
+    resident: tuple[str, str] | None = None
+
+    def move_out() -> None:
+        nonlocal resident, moves
+        if resident is not None:
+            lq, cr = resident
+            out.append(Gate("move", (layout[lq], cr)))
+            moves += 1
+            resident = None
+
+    for i, op in enumerate(ops):
+        if isinstance(op, Gate) and len(op.qubits) == 2:
+            if op.name != "cz":
+                raise UnsupportedOperationError(
+                    f"gate {op.name!r} on {op.qubits}: only cz can be routed through a "
+                    "resonator; lower the circuit first"
+                )
+            a, b = op.qubits
+            pa, pb = layout[a], layout[b]
+            if resident is not None and resident[0] in (a, b):
+                lq, cr = resident
+                other = b if lq == a else a
+                if (layout[other], cr) in cz_loci:
+                    out.append(Gate("cz", (layout[other], cr)))
+                    continue
+                move_out()
+            move_out()
+            options = []
+            for stay, mover in ((a, b), (b, a)):
+                for cr in device.resonators:
+                    if (layout[mover], cr) in move_loci and (layout[stay], cr) in cz_loci:
+                        options.append((stay, mover, cr))
+            if not options:
+                raise LocusNotSupportedError(
+                    f"cz between {pa} and {pb} (logical {a}, {b}): {device.name} offers no "
+                    "move to a resonator for one of them together with a cz to it for the "
+                    "other; place these qubits elsewhere"
+                )
+
+            def keep_score(opt: tuple[str, str, str], i: int = i) -> int:
+                # prefer moving in the qubit whose next operation is again a two-qubit gate
+                _, mover, _ = opt
+                j = next_on[i][mover]
+                if j >= 0 and isinstance(ops[j], Gate) and len(ops[j].qubits) == 2:
+                    return 0
+                return 1
+
+            stay, mover, cr = min(options, key=keep_score)
+            out.append(Gate("move", (layout[mover], cr)))
+            moves += 1
+            out.append(Gate("cz", (layout[stay], cr)))
+            resident = (mover, cr)
+        else:
+            if resident is not None and resident[0] in op.qubits:
+                move_out()
+            out.append(_remap(op, layout))
+    move_out()
+    used = {q for o in out for q in o.qubits} | set(layout.values())
+    order = device.qubits + device.resonators
+    routed = Circuit(
+        tuple(q for q in order if q in used), tuple(out), circuit.name, circuit.metadata
+    )
+    return RoutingResult(routed, dict(layout), dict(layout), moves=moves)

@@ -1,0 +1,67 @@
+"""Measurement keys: self-describing key strings and vectorised result reconstruction."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from iqm_bridge.core.errors import ResultFormatError
+from iqm_bridge.core.keys import KeyMap, Register, counts_from_bits
+
+
+def test_qiskit_style_keys_round_trip() -> None:
+    c = Register("c", 2)
+    keys = [KeyMap.encode(c, 0, 0), KeyMap.encode(c, 0, 1), KeyMap.encode(Register("d", 1), 1, 0)]
+    assert keys == ["c_2_0_0", "c_2_0_1", "d_1_1_0"]
+    km = KeyMap.from_keys(keys)
+    assert km.registers == (Register("c", 2), Register("d", 1))
+    bits = km.bits({"c_2_0_0": [[1], [0]], "c_2_0_1": [[0], [0]], "d_1_1_0": [[1], [1]]})
+    assert bits.register("c").tolist() == [[1, 0], [0, 0]]
+    assert bits.memory().tolist() == [[1, 0, 1], [0, 0, 1]]
+
+
+def test_register_names_with_underscores_and_repetitions() -> None:
+    reg = Register("my_key_1", 2)
+    k0 = KeyMap.encode(reg, 0, 0)
+    k1 = KeyMap.encode(reg, 0, 0, repetition=1)
+    km = KeyMap.from_keys([k0, k1])
+    bits = km.bits({k0: [[0, 1], [1, 1]], k1: [[1, 0], [0, 0]]})
+    assert bits.records[0].shape == (2, 2, 2)
+    assert bits.register("my_key_1").tolist() == [[1, 0], [0, 0]]  # last write wins
+
+
+def test_malformed_results_are_reported() -> None:
+    km = KeyMap.from_keys(["c_1_0_0"])
+    with pytest.raises(ResultFormatError, match="lacks"):
+        km.bits({})
+    with pytest.raises(ResultFormatError, match="expected 3"):
+        km.bits({"c_1_0_0": [[0], [1]]}, shots=3)
+    with pytest.raises(ResultFormatError, match="0/1"):
+        km.bits({"c_1_0_0": [[2], [1]]})
+    with pytest.raises(ResultFormatError, match="not of the form"):
+        KeyMap.from_keys(["m"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 70), st.integers(1, 200), st.integers(0, 2**32 - 1))
+def test_counts_match_a_plain_counter(width: int, shots: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    bits = (rng.random((shots, width)) < 0.3).astype(np.uint8)
+    split = [width // 2, width - width // 2] if width > 1 else [1]
+    expected = collections.Counter(
+        " ".join("".join(map(str, row[s:e]))[::-1] for s, e in reversed(_bounds(split)))
+        for row in bits.tolist()
+    )
+    assert counts_from_bits(bits, split) == dict(expected)
+
+
+def _bounds(sizes: list[int]) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for s in sizes:
+        out.append((pos, pos + s))
+        pos += s
+    return out
