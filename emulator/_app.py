@@ -1,0 +1,526 @@
+"""The ASGI application: IQM server endpoints, job queue and worker.
+
+Endpoints follow shared/iqm_protocol/wire_protocol.md (E1-E14). Jobs are validated when they
+are posted (bad input is a 4xx, never a 500), stored in SQLite and run in order by one worker
+thread. In the default (immediate) mode the POST waits for its job, so a small job is already
+``completed`` in the answer and clients never sleep-poll; with ``queue_delay`` jobs stay
+``waiting`` that long, which tests of cancellation need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from iqm_bridge.emulator import _circuits
+from iqm_bridge.emulator._calibration import calibration_set, noise_model, quality_metric_set
+from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, parse_job
+from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
+from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
+from iqm_bridge.emulator._results import counts_json, measurements_json
+from iqm_bridge.emulator._simulator import TooManyQubitsError, run_circuit
+from iqm_bridge.emulator._store import JobRecord, JobStore
+
+__all__ = ["EmulatorApp", "ServerConfig"]
+
+logger = logging.getLogger(__name__)
+
+_TERMINAL = ("completed", "failed", "cancelled")
+_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything that configures one emulator server.
+
+    Attributes:
+        machines: catalogue names to serve; the first is the only one when just one is given.
+        noise: simulate the calibration's noise (jobs may switch it off).
+        seed: seed for reproducible results (``None``: fresh randomness).
+        db: SQLite file for jobs, or ``":memory:"``.
+        tokens: accepted bearer tokens; empty means no authentication.
+        queue_delay: seconds each job stays ``waiting`` before it runs (queued mode).
+        immediate_timeout: how long a POST waits for its job to finish before answering.
+        limits: request limits.
+        faults: fault injection.
+    """
+
+    machines: tuple[str, ...] = ("garnet",)
+    noise: bool = True
+    seed: int | None = None
+    db: str = ":memory:"
+    tokens: tuple[str, ...] = ()
+    queue_delay: float = 0.0
+    immediate_timeout: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+    faults: FaultOptions = field(default_factory=FaultOptions)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _entry(status: str) -> dict[str, str]:
+    return {"source": "iqm-server", "status": status, "timestamp": _now()}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"message": message, "error_code": code, "source": "iqm-server"}, status_code=status
+    )
+
+
+def _json(text: str | bytes, status: int = 200) -> Response:
+    return Response(text, status_code=status, media_type="application/json")
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    low = value.lower()
+    if low in ("on", "true", "1", "yes"):
+        return True
+    if low in ("off", "false", "0", "no"):
+        return False
+    raise RequestError(400, "invalid_request", f"'noise' must be on or off, got {value!r}")
+
+
+class EmulatorApp:
+    """One emulator server: the ASGI app plus its job store and worker.
+
+    Args:
+        config: the server configuration.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        for name in config.machines:
+            if name not in MACHINE_NAMES:
+                raise ValueError(
+                    f"unknown machine {name!r}; choose from {', '.join(MACHINE_NAMES)}"
+                )
+        if not config.machines:
+            raise ValueError("serve at least one machine")
+        self.config = config
+        self.machines: dict[str, Machine] = {n: get_machine(n) for n in config.machines}
+        _circuits.preload()
+        self._job_model: Any = None
+        self.store = JobStore(config.db)
+        self._parsed: dict[str, ParsedJob] = {}
+        self._queue: collections.deque[str] = collections.deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._waiters: dict[str, list[Any]] = {}
+        self._faults: FaultInjector | None = None
+        for job_id in self.store.unfinished():
+            rec = self.store.get(job_id)
+            if rec is not None and rec.status == "processing":
+                self.store.update(
+                    job_id, "waiting", [*rec.timeline, _entry("requeued_after_restart")]
+                )
+            self._queue.append(job_id)
+        self._worker = threading.Thread(target=self._work, name="iqm-emulator-worker", daemon=True)
+        self._worker.start()
+        self.asgi = self._build()
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Stop the worker and close the store."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._worker.join(timeout=10)
+        self.store.close()
+
+    def job_count(self, owner: str | None = None) -> int:
+        """Number of jobs stored (of one token, if given)."""
+        return self.store.count(owner)
+
+    # ------------------------------------------------------------------ worker
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                job_id = self._queue.popleft()
+            try:
+                self._run_job(job_id)
+            except Exception:  # keep the worker alive whatever happens
+                logger.exception("job %s crashed the worker", job_id)
+                self._finish(job_id, "failed", "internal_error", "internal emulator error")
+            self._notify(job_id)
+
+    def _wait_queue_delay(self, rec: JobRecord) -> bool:
+        delay = self.config.queue_delay
+        if delay <= 0:
+            return True
+        created = datetime.fromisoformat(rec.timeline[0]["timestamp"]).timestamp()
+        deadline = created + delay
+        with self._cond:
+            while not self._stopping:
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                self._cond.wait(timeout=min(left, 0.2))
+                current = self.store.get(rec.id)
+                if current is None or current.status != "waiting":
+                    return False
+        return not self._stopping
+
+    def _finish(self, job_id: str, status: str, code: str, message: str) -> None:
+        rec = self.store.get(job_id)
+        if rec is None:
+            return
+        errors = [{"message": message, "error_code": code, "source": "iqm-server"}]
+        timeline = [*rec.timeline, _entry(status)]
+        self.store.update(job_id, status, timeline, errors, only_if=("waiting", "processing"))
+
+    def _run_job(self, job_id: str) -> None:
+        rec = self.store.get(job_id)
+        if rec is None or rec.status != "waiting":
+            self._parsed.pop(job_id, None)
+            return
+        if not self._wait_queue_delay(rec):
+            self._parsed.pop(job_id, None)
+            return
+        timeline = [*rec.timeline, _entry("execution_started")]
+        if not self.store.update(job_id, "processing", timeline, only_if=("waiting",)):
+            self._parsed.pop(job_id, None)
+            return
+        machine = self.machines[rec.qc]
+        parsed = self._parsed.pop(job_id, None)
+        if parsed is None:
+            try:
+                parsed = parse_job(rec.payload, machine, self.config.limits)
+            except RequestError as exc:
+                self._finish(job_id, "failed", exc.code, exc.message)
+                return
+        if self._faults is not None and self._faults.fail_job():
+            self._finish(job_id, "failed", "execution_failed", "injected job failure")
+            return
+        noise_default = rec.options.get("noise")
+        seed = rec.options.get("seed")
+        if seed is None and self.config.seed is not None:
+            seed = [self.config.seed, rec.seq]
+        rng = np.random.default_rng(seed)
+        results = []
+        try:
+            for circuit, override in zip(parsed.circuits, parsed.noise, strict=True):
+                use_noise = override if override is not None else noise_default
+                if use_noise is None:
+                    use_noise = self.config.noise
+                model = noise_model(machine) if use_noise else None
+                results.append(
+                    run_circuit(circuit, parsed.shots, rng, model, self.config.limits.max_qubits)
+                )
+        except TooManyQubitsError as exc:
+            self._finish(job_id, "failed", "too_many_qubits", str(exc))
+            return
+        except MemoryError:
+            self._finish(job_id, "failed", "out_of_memory", "the simulation ran out of memory")
+            return
+        meas = measurements_json(results)
+        counts = counts_json(results)
+        timeline = [*timeline, _entry("execution_ended"), _entry("completed")]
+        self.store.update(job_id, "completed", timeline, [], meas, counts, only_if=("processing",))
+
+    def _notify(self, job_id: str) -> None:
+        for callback in self._waiters.pop(job_id, []):
+            callback()
+
+    # ------------------------------------------------------------------ HTTP helpers
+    def _owner(self, request: Request) -> str:
+        tokens = self.config.tokens
+        if not tokens:
+            return ""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise RequestError(401, "unauthorized", "missing bearer token")
+        if token.strip() not in tokens:
+            raise RequestError(401, "unauthorized", "invalid token")
+        return token.strip()
+
+    def _machine(self, alias: str) -> Machine:
+        machine = self.machines.get(alias)
+        if machine is None:
+            raise RequestError(
+                404,
+                "not_found",
+                f"quantum computer {alias!r} not found; available: {', '.join(self.machines)}",
+            )
+        return machine
+
+    def _calset(self, machine: Machine, cs: str) -> None:
+        if cs != "default" and cs != machine.calibration_set_id:
+            raise RequestError(
+                404, "not_found", f"calibration set {cs!r} not found for {machine.name}"
+            )
+
+    def _job(self, request: Request) -> JobRecord:
+        owner = self._owner(request)
+        raw = request.path_params["job"]
+        try:
+            job_id = str(uuid.UUID(raw))
+        except ValueError:
+            raise RequestError(400, "invalid_request", f"{raw!r} is not a valid job id") from None
+        rec = self.store.get(job_id)
+        if rec is None or rec.owner != owner:
+            raise RequestError(404, "not_found", f"job {job_id} not found")
+        return rec
+
+    def _queue_position(self, job_id: str) -> int | None:
+        with self._cond:
+            try:
+                return self._queue.index(job_id) + 1
+            except ValueError:
+                return None
+
+    def _job_json(self, rec: JobRecord) -> str:
+        if self._job_model is None:
+            from iqm.station_control.interface.models.jobs_new import JobData
+
+            self._job_model = JobData
+        artifacts = (
+            [{"type": "measurements"}, {"type": "measurement_counts"}]
+            if rec.status == "completed"
+            else []
+        )
+        data = self._job_model.model_validate(
+            {
+                "id": rec.id,
+                "type": "circuit",
+                "status": rec.status,
+                "compilation": {"calibration_set_id": rec.calibration_set_id},
+                "messages": [],
+                "errors": rec.errors,
+                "queue_position": (
+                    self._queue_position(rec.id) if rec.status == "waiting" else None
+                ),
+                "timeline": rec.timeline,
+                "artifacts": artifacts,
+            }
+        )
+        return str(data.model_dump_json())
+
+    # ------------------------------------------------------------------ endpoints
+    async def quantum_computers(self, request: Request) -> Response:
+        self._owner(request)
+        return JSONResponse(
+            {
+                "quantum_computers": [
+                    {
+                        "id": m.id,
+                        "alias": m.name,
+                        "display_name": m.display_name,
+                        "proxy_path": None,
+                    }
+                    for m in self.machines.values()
+                ]
+            }
+        )
+
+    async def architecture(self, request: Request) -> Response:
+        self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        self._calset(machine, request.path_params["cs"])
+        return JSONResponse(machine.architecture())
+
+    async def calibration(self, request: Request) -> Response:
+        self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        self._calset(machine, request.path_params["cs"])
+        return JSONResponse(calibration_set(machine))
+
+    async def metrics(self, request: Request) -> Response:
+        self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        self._calset(machine, request.path_params["cs"])
+        return JSONResponse(quality_metric_set(machine))
+
+    async def static_architecture(self, request: Request) -> Response:
+        self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        return JSONResponse([machine.static_architecture()])
+
+    async def health(self, request: Request) -> Response:
+        self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        return JSONResponse({"status": "healthy", "quantum_computer": machine.name})
+
+    async def about(self, request: Request) -> Response:
+        self._owner(request)
+        return JSONResponse({"name": "iqm-bridge emulator", "version": _VERSION})
+
+    async def qc_about(self, request: Request) -> Response:
+        self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        return JSONResponse(
+            {
+                "version": _VERSION,
+                "software_versions": {"iqm-bridge-emulator": _VERSION},
+                "quantum_computer": machine.name,
+            }
+        )
+
+    async def submit(self, request: Request) -> Response:
+        owner = self._owner(request)
+        machine = self._machine(request.path_params["qc"])
+        limit = self.config.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise RequestError(
+                413, "payload_too_large", f"request body exceeds the limit of {limit} bytes"
+            )
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise RequestError(
+                    413, "payload_too_large", f"request body exceeds the limit of {limit} bytes"
+                )
+        query = request.query_params
+        options: dict[str, Any] = {"noise": _flag(query.get("noise"))}
+        if "seed" in query:
+            try:
+                options["seed"] = int(query["seed"])
+            except ValueError:
+                raise RequestError(400, "invalid_request", "'seed' must be an integer") from None
+            if options["seed"] < 0:
+                raise RequestError(400, "invalid_request", "'seed' must not be negative")
+        if len(body) > 1_000_000:
+            parsed = await asyncio.to_thread(parse_job, body, machine, self.config.limits)
+        else:
+            parsed = parse_job(body, machine, self.config.limits)
+        job_id = str(uuid.uuid4())
+        self.store.create(
+            job_id, owner, machine.name, body, options, parsed.calibration_set_id,
+            [_entry("created")],
+        )  # fmt: skip
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        wait = self.config.queue_delay <= 0 and self.config.immediate_timeout > 0
+        with self._cond:
+            self._parsed[job_id] = parsed
+            if wait:
+                self._waiters.setdefault(job_id, []).append(wake)
+            self._queue.append(job_id)
+            self._cond.notify_all()
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done, self.config.immediate_timeout)
+        rec = self.store.get(job_id)
+        assert rec is not None
+        return _json(self._job_json(rec))
+
+    async def get_job(self, request: Request) -> Response:
+        return _json(self._job_json(self._job(request)))
+
+    async def measurements(self, request: Request) -> Response:
+        rec = self._job(request)
+        kind = request.path_params["artifact"]
+        if kind not in ("measurements", "measurement_counts"):
+            raise RequestError(404, "not_found", f"job {rec.id} has no artifact {kind!r}")
+        if rec.status != "completed" or rec.measurements is None:
+            raise RequestError(
+                404, "not_found", f"job {rec.id} has no {kind} (status: {rec.status})"
+            )
+        return _json(rec.measurements if kind == "measurements" else rec.counts or "[]")
+
+    async def payload(self, request: Request) -> Response:
+        return _json(self._job(request).payload)
+
+    async def cancel(self, request: Request) -> Response:
+        rec = self._job(request)
+        if rec.status not in _TERMINAL:
+            self.store.update(
+                rec.id,
+                "cancelled",
+                [*rec.timeline, _entry("cancelled")],
+                rec.errors,
+                only_if=("waiting", "processing"),
+            )
+            with self._cond:
+                self._cond.notify_all()
+            self._notify(rec.id)
+        return Response(status_code=204)
+
+    async def delete(self, request: Request) -> Response:
+        rec = self._job(request)
+        self.store.delete(rec.id)
+        with self._cond:
+            self._cond.notify_all()
+        return Response(status_code=204)
+
+    # ------------------------------------------------------------------ app
+    def _build(self) -> Any:
+        prefix = "/api/v1"
+        routes = [
+            Route(f"{prefix}/quantum-computers", self.quantum_computers),
+            Route(
+                f"{prefix}/calibration-sets/{{qc}}/{{cs}}/dynamic-quantum-architecture",
+                self.architecture,
+            ),
+            Route(f"{prefix}/calibration-sets/{{qc}}/{{cs}}/metrics", self.metrics),
+            Route(f"{prefix}/calibration-sets/{{qc}}/{{cs}}", self.calibration),
+            Route(
+                f"{prefix}/quantum-computers/{{qc}}/artifacts/static-quantum-architectures",
+                self.static_architecture,
+            ),
+            Route(f"{prefix}/quantum-computers/{{qc}}/artifacts/about", self.qc_about),
+            Route(f"{prefix}/quantum-computers/{{qc}}/health", self.health),
+            Route(f"{prefix}/about", self.about),
+            Route(f"{prefix}/jobs/{{qc}}/circuit", self.submit, methods=["POST"]),
+            Route(f"{prefix}/jobs/{{job}}", self.get_job, methods=["GET"]),
+            Route(f"{prefix}/jobs/{{job}}", self.delete, methods=["DELETE"]),
+            Route(f"{prefix}/jobs/{{job}}/artifacts/{{artifact}}", self.measurements),
+            Route(f"{prefix}/jobs/{{job}}/payload", self.payload),
+            Route(f"{prefix}/jobs/{{job}}/cancel", self.cancel, methods=["POST"]),
+        ]
+
+        async def on_request_error(request: Request, exc: Exception) -> Response:
+            assert isinstance(exc, RequestError)
+            return _error(exc.status, exc.code, exc.message)
+
+        async def on_http_error(request: Request, exc: Exception) -> Response:
+            assert isinstance(exc, HTTPException)
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+            message = f"{request.method} {request.url.path}: {exc.detail}"
+            return _error(exc.status_code, code, message)
+
+        async def on_crash(request: Request, exc: Exception) -> Response:
+            logger.exception("unexpected error on %s %s", request.method, request.url.path)
+            return _error(500, "internal_error", "internal emulator error")
+
+        app = Starlette(
+            routes=routes,
+            exception_handlers={
+                RequestError: on_request_error,
+                HTTPException: on_http_error,
+                Exception: on_crash,
+            },
+        )
+        if self.config.faults.active or self.config.faults.job_failure_rate:
+            self._faults = FaultInjector(app, self.config.faults)
+            return self._faults
+        return app

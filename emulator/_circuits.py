@@ -1,0 +1,397 @@
+"""Parse and validate a circuit job against an emulated machine.
+
+The body is parsed with iqm-client's own ``CircuitJobDefinition`` model, then every
+instruction is checked against the machine's dynamic quantum architecture the way the real
+server would: known gate, known components, calibrated locus, arguments present and finite,
+unique measurement keys, feedback keys written before they are read, and the MOVE sandwich
+rules on machines with a computational resonator. Every problem becomes a
+:class:`RequestError` whose message names the circuit, the instruction and the culprit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from iqm_bridge.emulator._machines import Machine
+from iqm_bridge.emulator._simulator import NativeCircuit, Op
+
+__all__ = ["Limits", "ParsedJob", "RequestError", "parse_job"]
+
+
+class RequestError(Exception):
+    """A request the server rejects; becomes an IQM error body with ``status``.
+
+    Attributes:
+        status: HTTP status code (4xx).
+        code: the ``error_code`` of the error body.
+        message: human-readable explanation naming the culprit.
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request limits; anything beyond them is answered with a 4xx.
+
+    Attributes:
+        max_body_bytes: largest accepted request body.
+        max_shots: largest ``shots``.
+        max_circuits: most circuits in one job.
+        max_instructions: most instructions in one circuit.
+        max_qubits: most simulated components in one circuit (checked when the job runs;
+            such a job FAILS with a message instead of being rejected).
+    """
+
+    max_body_bytes: int = 50_000_000
+    max_shots: int = 1_000_000
+    max_circuits: int = 1_000
+    max_instructions: int = 100_000
+    max_qubits: int = 24
+
+
+@dataclass(frozen=True)
+class ParsedJob:
+    """A validated job: native circuits plus the options the simulator needs."""
+
+    circuits: tuple[NativeCircuit, ...]
+    shots: int
+    calibration_set_id: str
+    noise: tuple[bool | None, ...] = ()
+
+
+_ARITY = {"prx": 1, "cc_prx": 1, "cz": 2, "move": 2}
+_NO_CALIBRATION = {"barrier", "delay", "reset"}
+
+_MODEL: Any = None
+
+
+def _model() -> Any:
+    global _MODEL
+    if _MODEL is None:
+        from iqm.station_control.interface.models.circuit import CircuitJobDefinition
+
+        _MODEL = CircuitJobDefinition
+    return _MODEL
+
+
+def preload() -> None:
+    """Import iqm-client's job model now (it takes about a second) instead of per request."""
+    _model()
+
+
+def _summarize_validation(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            items = errors()[:3]
+            parts = [
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in items
+            ]
+            return "; ".join(parts)
+        except Exception:  # pragma: no cover - defensive
+            pass
+    return str(exc).splitlines()[0]
+
+
+def parse_job(body: bytes, machine: Machine, limits: Limits) -> ParsedJob:
+    """Parse a ``CircuitJobDefinition`` body and validate it against ``machine``.
+
+    Raises:
+        RequestError: the body is malformed, over a limit, or does not fit the machine.
+    """
+    if len(body) > limits.max_body_bytes:
+        raise RequestError(
+            413,
+            "payload_too_large",
+            f"request body of {len(body)} bytes exceeds the limit of {limits.max_body_bytes}",
+        )
+    try:
+        job = _model().model_validate_json(body)
+    except Exception as exc:
+        raise RequestError(
+            400, "invalid_request", f"invalid circuit job: {_summarize_validation(exc)}"
+        ) from None
+    if job.shots < 1 or job.shots > limits.max_shots:
+        raise RequestError(
+            400,
+            "invalid_shots",
+            f"shots must be between 1 and {limits.max_shots}, got {job.shots}",
+        )
+    if not job.circuits:
+        raise RequestError(400, "invalid_request", "the job contains no circuits")
+    if len(job.circuits) > limits.max_circuits:
+        raise RequestError(
+            400,
+            "too_many_circuits",
+            f"the job has {len(job.circuits)} circuits; the limit is {limits.max_circuits}",
+        )
+    calset = job.calibration_set_id
+    if calset is not None and str(calset) != machine.calibration_set_id:
+        raise RequestError(
+            400,
+            "unknown_calibration_set",
+            f"calibration set {calset} is not available on {machine.name}; "
+            f"use {machine.calibration_set_id} or leave it unset",
+        )
+    mapping = _qubit_mapping(job.qubit_mapping)
+    strict = str(getattr(job.move_gate_validation, "value", job.move_gate_validation))
+    circuits = tuple(
+        _parse_circuit(c, index, machine, limits, mapping, strict)
+        for index, c in enumerate(job.circuits)
+    )
+    noise = tuple(_noise_override(c) for c in job.circuits)
+    return ParsedJob(circuits, int(job.shots), machine.calibration_set_id, noise)
+
+
+def _noise_override(circuit: Any) -> bool | None:
+    """Per-circuit noise switch: ``metadata["emulator_noise"]`` (true/false), if present."""
+    metadata = getattr(circuit, "metadata", None)
+    if isinstance(metadata, Mapping):
+        value = metadata.get("emulator_noise")
+        if isinstance(value, bool):
+            return value
+    return None
+
+
+def _qubit_mapping(raw: Any) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, Mapping):
+        return {str(k): str(v) for k, v in raw.items()}
+    out: dict[str, str] = {}
+    for item in raw:
+        logical = getattr(item, "logical_name", None)
+        physical = getattr(item, "physical_name", None)
+        if isinstance(item, Mapping):
+            logical, physical = item.get("logical_name"), item.get("physical_name")
+        if not isinstance(logical, str) or not isinstance(physical, str):
+            raise RequestError(400, "invalid_request", "qubit_mapping entries need two names")
+        out[logical] = physical
+    return out
+
+
+def _number(args: Mapping[str, Any], name: str, where: str) -> float:
+    value = args.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RequestError(
+            400, "invalid_instruction", f"{where}: argument {name!r} must be a number"
+        )
+    if not math.isfinite(value):
+        raise RequestError(400, "invalid_instruction", f"{where}: argument {name!r} is not finite")
+    return float(value)
+
+
+def _text(args: Mapping[str, Any], name: str, where: str) -> str:
+    value = args.get(name)
+    if not isinstance(value, str) or not value:
+        raise RequestError(
+            400, "invalid_instruction", f"{where}: argument {name!r} must be a non-empty string"
+        )
+    return value
+
+
+def _parse_circuit(
+    circuit: Any,
+    index: int,
+    machine: Machine,
+    limits: Limits,
+    mapping: dict[str, str] | None,
+    move_validation: str,
+) -> NativeCircuit:
+    if isinstance(circuit, str):
+        raise RequestError(
+            400, "unsupported_circuit", f"circuit {index} is QIR code; the emulator runs only "
+            "native instruction circuits"
+        )  # fmt: skip
+    name = str(getattr(circuit, "name", f"circuit {index}"))
+    instructions = list(getattr(circuit, "instructions", ()))
+    if len(instructions) > limits.max_instructions:
+        raise RequestError(
+            400,
+            "too_many_instructions",
+            f"circuit {name!r} has {len(instructions)} instructions; "
+            f"the limit is {limits.max_instructions}",
+        )
+    device = machine.device
+    components: dict[str, int] = {}
+    ops: list[Op] = []
+    keys: set[str] = set()
+    key_order: list[str] = []
+    feedback: dict[tuple[str, str], tuple[int, int]] = {}
+    slots: list[tuple[int, int]] = []
+    slot_index: dict[tuple[int, int], int] = {}
+    in_resonator: dict[str, str] = {}  # resonator -> qubit whose state it holds
+    qubit_in: dict[str, str] = {}  # qubit -> resonator holding its state
+    for pos, inst in enumerate(instructions):
+        op_name = str(getattr(inst, "name", ""))
+        where = f"circuit {name!r}, instruction {pos} ({op_name})"
+        raw_locus = getattr(inst, "locus", None)
+        if raw_locus is None:
+            raw_locus = getattr(inst, "qubits", ())
+        locus = tuple(str(c) for c in raw_locus)
+        if mapping is not None:
+            unknown = [c for c in locus if c not in mapping]
+            if unknown:
+                raise RequestError(
+                    400, "unknown_qubit", f"{where}: {unknown[0]!r} is not in qubit_mapping"
+                )
+            locus = tuple(mapping[c] for c in locus)
+        args = getattr(inst, "args", None) or {}
+        if not isinstance(args, Mapping):
+            raise RequestError(400, "invalid_instruction", f"{where}: args must be an object")
+        if op_name not in device.native_names:
+            raise RequestError(
+                400,
+                "unknown_gate",
+                f"{where}: gate {op_name!r} is not native on {machine.name}; natives are "
+                f"{', '.join(sorted(device.native_names))}",
+            )
+        if not locus:
+            raise RequestError(400, "invalid_instruction", f"{where}: empty locus")
+        for comp in locus:
+            if not device.has_component(comp):
+                raise RequestError(
+                    400,
+                    "unknown_qubit",
+                    f"{where}: {comp!r} is not a qubit or resonator of {machine.name}",
+                )
+        if len(set(locus)) != len(locus):
+            raise RequestError(400, "invalid_instruction", f"{where}: locus {locus} repeats a name")
+        arity = _ARITY.get(op_name)
+        if arity is not None and len(locus) != arity:
+            raise RequestError(
+                400, "invalid_instruction", f"{where}: needs {arity} components, got {len(locus)}"
+            )
+        impl = getattr(inst, "implementation", None)
+        if impl is not None and op_name not in _NO_CALIBRATION:
+            spec = device.gates[op_name]
+            if impl not in spec.implementations:
+                raise RequestError(
+                    400,
+                    "unknown_implementation",
+                    f"{where}: implementation {impl!r} does not exist; choose one of "
+                    f"{', '.join(sorted(spec.implementations))}",
+                )
+        if not device.supports(op_name, locus):
+            raise RequestError(
+                400,
+                "unsupported_locus",
+                f"{where}: {op_name} is not calibrated on {', '.join(locus)} on {machine.name}",
+            )
+        # MOVE sandwich rules
+        if move_validation != "none" and device.resonators:
+            if op_name == "move":
+                qubit, res = locus
+                holder = in_resonator.get(res)
+                if holder is None:
+                    if qubit in qubit_in:
+                        raise RequestError(
+                            400,
+                            "invalid_move",
+                            f"{where}: the state of {qubit} is already in {qubit_in[qubit]}",
+                        )
+                    in_resonator[res] = qubit
+                    qubit_in[qubit] = res
+                elif holder == qubit:
+                    del in_resonator[res]
+                    del qubit_in[qubit]
+                else:
+                    raise RequestError(
+                        400,
+                        "invalid_move",
+                        f"{where}: {res} holds the state of {holder}; move it back to {holder} "
+                        f"before moving {qubit} in (a MOVE pair must close)",
+                    )
+            elif op_name != "barrier":
+                allowed = move_validation == "allow_prx" and op_name in ("prx", "cc_prx")
+                for comp in locus:
+                    if comp in qubit_in and not allowed:
+                        raise RequestError(
+                            400,
+                            "invalid_move",
+                            f"{where}: the state of {comp} is in {qubit_in[comp]}; no gate may "
+                            f"act on {comp} until it is moved back",
+                        )
+        if op_name == "barrier":
+            continue
+        if op_name == "delay":
+            duration = _number(args, "duration", where)
+            if duration < 0:
+                raise RequestError(400, "invalid_instruction", f"{where}: negative duration")
+            active = tuple(components[c] for c in locus if c in components)
+            if active:
+                ops.append(Op("delay", active, duration=duration))
+            continue
+        targets = tuple(components.setdefault(c, len(components)) for c in locus)
+        if op_name == "prx":
+            ops.append(
+                Op("prx", targets, angle=_number(args, "angle", where),
+                   phase=_number(args, "phase", where))
+            )  # fmt: skip
+        elif op_name in ("cz", "move"):
+            ops.append(Op(op_name, targets))
+        elif op_name == "reset":
+            ops.append(Op("reset", targets))
+        elif op_name == "measure":
+            key = _text(args, "key", where)
+            if key in keys:
+                raise RequestError(
+                    400, "duplicate_key", f"{where}: measurement key {key!r} is used twice"
+                )
+            keys.add(key)
+            key_order.append(key)
+            fb_key = args.get("feedback_key")
+            if fb_key is not None:
+                if not isinstance(fb_key, str):
+                    raise RequestError(
+                        400, "invalid_instruction", f"{where}: feedback_key must be a string"
+                    )
+                for col, comp in enumerate(locus):
+                    feedback[(fb_key, comp)] = (len(ops), col)
+            ops.append(Op("measure", targets, key=key))
+        elif op_name == "cc_prx":
+            angle = _number(args, "angle", where)
+            phase = _number(args, "phase", where)
+            fb_qubit = _text(args, "feedback_qubit", where)
+            fb_key = _text(args, "feedback_key", where)
+            if mapping is not None:
+                fb_qubit = mapping.get(fb_qubit, fb_qubit)
+            source = feedback.get((fb_key, fb_qubit))
+            if source is None:
+                raise RequestError(
+                    400,
+                    "invalid_feedback",
+                    f"{where}: no earlier measure of {fb_qubit} with feedback_key {fb_key!r}",
+                )
+            slot = slot_index.get(source)
+            if slot is None:
+                slot = slot_index[source] = len(slots)
+                slots.append(source)
+            ops.append(Op("cc_prx", targets, angle=angle, phase=phase, feedback=slot))
+        else:
+            raise RequestError(
+                400, "unknown_gate", f"{where}: the emulator cannot simulate {op_name!r}"
+            )
+    if move_validation != "none" and in_resonator:
+        res, qubit = next(iter(in_resonator.items()))
+        raise RequestError(
+            400,
+            "invalid_move",
+            f"circuit {name!r}: the state of {qubit} is still in {res} at the end; "
+            f"close the MOVE pair with move({qubit}, {res})",
+        )
+    return NativeCircuit(
+        name=name,
+        components=tuple(components),
+        ops=tuple(ops),
+        feedback_slots=tuple(slots),
+        keys=tuple(key_order),
+    )

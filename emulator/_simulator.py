@@ -1,0 +1,532 @@
+"""A numpy simulator of IQM's native operations.
+
+Only the components a circuit touches are simulated, so three qubits of a 54-qubit machine
+cost like three qubits. The state is a batch of state vectors, one row per *branch*: a group
+of shots that so far saw the same measurement outcomes and the same stochastic (Pauli) errors.
+A noise-free circuit whose measurements are all terminal stays one branch, its final state is
+computed once and every shot is sampled from it. Mid-circuit measurements, resets, feedback
+and noise split branches only where the sampled shots actually diverge, so the work grows with
+the number of distinct histories rather than with the number of shots.
+
+Performance notes: single-qubit gates are not applied one by one; they are multiplied into a
+pending 2x2 per component and applied when a two-component operation needs them. When many
+are pending on a large state they are applied in blocks of up to five qubits with one matrix
+product per block, rotating the qubit order so that the block is always the least significant
+bits (after all blocks the order is back where it started). CZ is a sign flip on a strided
+slice; MOVE (a SWAP while the resonator is empty) only relabels axes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "NativeCircuit",
+    "NoiseModel",
+    "Op",
+    "TooManyQubitsError",
+    "prx_matrix",
+    "run_circuit",
+]
+
+_BLOCK = 5
+"""Largest number of qubits whose pending single-qubit gates are applied as one product."""
+
+_PAULI_1Q = (
+    np.array([[1, 0], [0, 1]], dtype=complex),
+    np.array([[0, 1], [1, 0]], dtype=complex),
+    np.array([[0, -1j], [1j, 0]], dtype=complex),
+    np.array([[1, 0], [0, -1]], dtype=complex),
+)
+_ID2 = _PAULI_1Q[0]
+
+
+class TooManyQubitsError(ValueError):
+    """The circuit touches more components than the simulator is allowed to hold."""
+
+
+def prx_matrix(angle: float, phase: float) -> np.ndarray:
+    """The PRX(θ, φ) unitary: ``[[c, -i e^{-iφ} s], [-i e^{iφ} s, c]]`` with θ/2."""
+    c = math.cos(angle / 2)
+    s = math.sin(angle / 2)
+    return np.array(
+        [[c, -1j * complex(math.cos(-phase), math.sin(-phase)) * s],
+         [-1j * complex(math.cos(phase), math.sin(phase)) * s, c]],
+        dtype=complex,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One native operation on simulated components (indices into the circuit's components).
+
+    Attributes:
+        kind: ``prx``, ``cc_prx``, ``cz``, ``move``, ``measure``, ``reset`` or ``delay``.
+        targets: component indices (for ``move``: qubit, resonator).
+        angle: PRX rotation angle in radians.
+        phase: PRX phase in radians.
+        key: measurement key (``measure``).
+        feedback: for ``cc_prx``, the classical slot it reads; else ``-1``.
+        duration: delay in seconds.
+    """
+
+    kind: str
+    targets: tuple[int, ...]
+    angle: float = 0.0
+    phase: float = 0.0
+    key: str = ""
+    feedback: int = -1
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class NativeCircuit:
+    """A validated circuit, ready for simulation.
+
+    Attributes:
+        name: the circuit's name.
+        components: names of the simulated components; ``targets`` index this tuple.
+        ops: the operations in order (barriers already dropped).
+        feedback_slots: for each classical slot, ``(measure op index, column in its locus)``:
+            the bit that a ``cc_prx`` with that slot reads.
+        keys: measurement keys in the order of their measure instructions.
+    """
+
+    name: str
+    components: tuple[str, ...]
+    ops: tuple[Op, ...]
+    feedback_slots: tuple[tuple[int, int], ...] = ()
+    keys: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """Per-component and per-locus error rates derived from calibration data.
+
+    Probabilities are the chance of a (uniformly random, non-identity) Pauli error after the
+    gate, i.e. the Pauli-twirled depolarising channel with the served average gate fidelity:
+    ``p = (1 - F) (d + 1) / d`` for dimension ``d``.
+
+    Attributes:
+        prx: component name -> error probability after a (cc_)prx.
+        two_qubit: (name, name) in either order -> error probability after cz.
+        move: (qubit, resonator) -> error probability after move.
+        readout: component name -> probability that a read bit is flipped.
+        t1: component name -> T1 in seconds (idle noise during ``delay``).
+        t2: component name -> T2 in seconds.
+    """
+
+    prx: dict[str, float] = field(default_factory=dict)
+    two_qubit: dict[tuple[str, str], float] = field(default_factory=dict)
+    move: dict[tuple[str, str], float] = field(default_factory=dict)
+    readout: dict[str, float] = field(default_factory=dict)
+    t1: dict[str, float] = field(default_factory=dict)
+    t2: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def depolarizing_probability(fidelity: float, qubits: int) -> float:
+        """Pauli error probability of the depolarising channel with average ``fidelity``."""
+        d = 2**qubits
+        return min(1.0, max(0.0, (1.0 - fidelity) * (d + 1) / d))
+
+    def idle(self, name: str, duration: float) -> tuple[float, float, float]:
+        """Pauli-twirled thermal relaxation (px, py, pz) of ``name`` idling ``duration`` s."""
+        t1 = self.t1.get(name)
+        t2 = self.t2.get(name)
+        if not t1 or not t2 or duration <= 0:
+            return (0.0, 0.0, 0.0)
+        pxy = (1.0 - math.exp(-duration / t1)) / 4.0
+        pz = max(0.0, (1.0 - math.exp(-duration / t2)) / 2.0 - pxy)
+        return (pxy, pxy, pz)
+
+
+def _deferrable(circuit: NativeCircuit) -> list[bool]:
+    """Which measure ops can be sampled at the end instead of collapsing the state."""
+    n_ops = len(circuit.ops)
+    out = [False] * n_ops
+    touched_later: set[int] = set()
+    read_later: set[int] = set()
+    slot_of: dict[int, list[int]] = {}
+    for slot, (op_index, _col) in enumerate(circuit.feedback_slots):
+        slot_of.setdefault(op_index, []).append(slot)
+    for i in range(n_ops - 1, -1, -1):
+        op = circuit.ops[i]
+        if op.kind == "measure":
+            out[i] = not (set(op.targets) & touched_later) and not (
+                set(slot_of.get(i, ())) & read_later
+            )
+        if op.kind == "cc_prx":
+            read_later.add(op.feedback)
+        touched_later.update(op.targets)
+    return out
+
+
+class _Branches:
+    """The batch of branch states and everything that is kept per branch row."""
+
+    def __init__(
+        self,
+        n: int,
+        shots: int,
+        n_bits: int,
+        rng: np.random.Generator,
+        dtype: type,
+    ) -> None:
+        self.n = n
+        self.rng = rng
+        self.psi = np.zeros((1, 1 << n), dtype=dtype)
+        self.psi[0, 0] = 1.0
+        self.counts = np.array([shots], dtype=np.int64)
+        self.bits = np.zeros((1, n_bits), dtype=np.uint8)
+        self.pos = list(range(n))  # component -> bit position in the flat index
+        self.at = list(range(n))  # bit position -> component
+        self.pending: dict[int, np.ndarray] = {}
+
+    # -- structure -------------------------------------------------------------------------
+    def add_rows(self, src: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Copy rows ``src`` as new branches with ``counts`` shots; return the new indices."""
+        start = self.psi.shape[0]
+        self.psi = np.concatenate([self.psi, self.psi[src]])
+        self.counts = np.concatenate([self.counts, counts.astype(np.int64)])
+        self.bits = np.concatenate([self.bits, self.bits[src]])
+        return np.arange(start, start + len(src))
+
+    def prune(self) -> None:
+        """Drop branches that no shot follows any more."""
+        keep = self.counts > 0
+        if not keep.all():
+            self.psi = self.psi[keep]
+            self.counts = self.counts[keep]
+            self.bits = self.bits[keep]
+
+    # -- gates -----------------------------------------------------------------------------
+    def _view(self, psi: np.ndarray, p: int) -> np.ndarray:
+        return psi.reshape(psi.shape[0], 1 << (self.n - p - 1), 2, 1 << p)
+
+    def apply_1q_now(self, u: np.ndarray, comp: int, rows: np.ndarray | None = None) -> None:
+        """Apply a 2x2 to ``comp`` on all rows, or only on ``rows``."""
+        psi = self.psi if rows is None else self.psi[rows]
+        v = self._view(psi, self.pos[comp])
+        a0 = v[:, :, 0, :].copy()
+        a1 = v[:, :, 1, :]
+        v[:, :, 0, :] = u[0, 0] * a0 + u[0, 1] * a1
+        v[:, :, 1, :] = u[1, 0] * a0 + u[1, 1] * a1
+        if rows is not None:
+            self.psi[rows] = psi
+
+    def queue_1q(self, u: np.ndarray, comp: int) -> None:
+        """Remember a single-qubit gate to be applied later (fused with later ones)."""
+        prev = self.pending.get(comp)
+        self.pending[comp] = u if prev is None else u @ prev
+
+    def flush(self, comps: Sequence[int] | None = None) -> None:
+        """Apply pending single-qubit gates (of ``comps``, or all if many are pending)."""
+        if not self.pending:
+            return
+        if comps is not None and not any(c in self.pending for c in comps):
+            return
+        n = self.n
+        if n >= 10 and len(self.pending) >= max(3, n // 4):
+            self._flush_rotating()
+            return
+        for comp, u in self.pending.items():
+            self.apply_1q_now(u, comp)
+        self.pending.clear()
+
+    def _flush_rotating(self) -> None:
+        n = self.n
+        b = self.psi.shape[0]
+        offset = 0
+        psi = self.psi
+        while offset < n:
+            kk = min(_BLOCK, n - offset)
+            mats = [self.pending.get(self.at[offset + j], _ID2) for j in range(kk)]
+            u = mats[-1]
+            for m in reversed(mats[:-1]):
+                u = np.kron(u, m)
+            u = u.astype(psi.dtype, copy=False)
+            if b == 1:
+                psi = np.dot(u, psi.reshape(-1, 1 << kk).T).reshape(1, -1)
+            else:
+                m3 = psi.reshape(b, -1, 1 << kk)
+                psi = np.matmul(u, m3.transpose(0, 2, 1)).reshape(b, -1)
+            offset += kk
+        self.psi = psi
+        self.pending.clear()
+
+    def cz(self, a: int, c: int) -> None:
+        """Controlled-Z: negate the amplitudes where both components are 1."""
+        self.flush((a, c))
+        lo, hi = sorted((self.pos[a], self.pos[c]))
+        v = self.psi.reshape(
+            self.psi.shape[0], 1 << (self.n - hi - 1), 2, 1 << (hi - lo - 1), 2, 1 << lo
+        )
+        v[:, :, 1, :, 1, :] *= -1
+
+    def swap(self, a: int, c: int) -> None:
+        """Exchange the states of two components by relabelling their axes."""
+        pa, pc = self.pos[a], self.pos[c]
+        self.pos[a], self.pos[c] = pc, pa
+        self.at[pa], self.at[pc] = c, a
+        ua, uc = self.pending.pop(a, None), self.pending.pop(c, None)
+        if ua is not None:
+            self.pending[c] = ua
+        if uc is not None:
+            self.pending[a] = uc
+
+    def pauli_errors(self, comps: tuple[int, ...], probs: np.ndarray) -> None:
+        """Split off branches hit by Pauli errors on ``comps``.
+
+        Args:
+            comps: the components (1 or 2).
+            probs: probability of each non-identity Pauli (length ``4**len(comps) - 1``,
+                in the order of ``itertools.product(I, X, Y, Z)`` minus the identity).
+        """
+        total = float(probs.sum())
+        if total <= 0.0:
+            return
+        hits = self.rng.binomial(self.counts, total)
+        if not hits.any():
+            return
+        self.flush(comps)
+        rows = np.nonzero(hits)[0]
+        split = self.rng.multinomial(hits[rows], probs / total)
+        self.counts[rows] -= hits[rows]
+        for j in range(split.shape[1]):
+            chosen = split[:, j] > 0
+            if not chosen.any():
+                continue
+            new = self.add_rows(rows[chosen], split[chosen, j])
+            code = j + 1
+            for comp in reversed(comps):
+                pauli = code % 4
+                code //= 4
+                if pauli:
+                    self.apply_1q_now(_PAULI_1Q[pauli], comp, new)
+        self.prune()
+
+    # -- measurement -----------------------------------------------------------------------
+    def collapse(self, comp: int) -> np.ndarray:
+        """Measure ``comp`` in every branch, splitting branches whose shots disagree.
+
+        Returns:
+            the outcome (0/1) per row after the split.
+        """
+        self.flush((comp,))
+        v = self._view(self.psi, self.pos[comp])
+        p1 = np.einsum("abc,abc->a", v[:, :, 1, :].conj(), v[:, :, 1, :]).real
+        p0 = np.einsum("abc,abc->a", v[:, :, 0, :].conj(), v[:, :, 0, :]).real
+        p1 = np.clip(p1 / np.maximum(p0 + p1, 1e-300), 0.0, 1.0)
+        ones = self.rng.binomial(self.counts, p1)
+        both = (ones > 0) & (ones < self.counts)
+        outcome = (ones == self.counts).astype(np.uint8)
+        if both.any():
+            rows = np.nonzero(both)[0]
+            self.counts[rows] -= ones[rows]
+            self.add_rows(rows, ones[rows])
+            outcome = np.concatenate([outcome, np.ones(len(rows), dtype=np.uint8)])
+            p1 = np.concatenate([p1, p1[rows]])
+        v = self._view(self.psi, self.pos[comp])
+        is1 = outcome.astype(bool)
+        norm = np.sqrt(np.where(is1, p1, 1.0 - p1))
+        norm = np.where(norm > 0, norm, 1.0)
+        v[is1, :, 0, :] = 0
+        v[~is1, :, 1, :] = 0
+        self.psi /= norm[:, None].astype(self.psi.real.dtype)
+        return outcome
+
+    def read_flips(self, outcome: np.ndarray, error: float) -> np.ndarray:
+        """Apply a readout bit-flip probability to the recorded outcomes (splitting rows)."""
+        if error <= 0.0:
+            return outcome
+        flips = self.rng.binomial(self.counts, error)
+        part = (flips > 0) & (flips < self.counts)
+        recorded = outcome ^ (flips == self.counts).astype(np.uint8)
+        if part.any():
+            rows = np.nonzero(part)[0]
+            self.counts[rows] -= flips[rows]
+            self.add_rows(rows, flips[rows])
+            recorded = np.concatenate([recorded, 1 - recorded[rows]])
+        return recorded
+
+
+def run_circuit(
+    circuit: NativeCircuit,
+    shots: int,
+    rng: np.random.Generator,
+    noise: NoiseModel | None = None,
+    max_qubits: int = 24,
+    max_amplitudes: int = 1 << 24,
+) -> dict[str, np.ndarray]:
+    """Simulate ``circuit`` and return its measurement records.
+
+    Args:
+        circuit: the validated circuit.
+        shots: number of shots.
+        rng: random generator (seed it for reproducible results).
+        noise: the noise model, or ``None`` for ideal results.
+        max_qubits: largest number of components allowed.
+        max_amplitudes: memory budget (amplitudes across all branches) for noisy or
+            mid-circuit-measured circuits; shots are processed in chunks that fit.
+
+    Returns:
+        measurement key -> ``uint8`` array of shape ``(shots, len(locus))``.
+
+    Raises:
+        TooManyQubitsError: the circuit touches more than ``max_qubits`` components.
+    """
+    n = len(circuit.components)
+    if n > max_qubits:
+        raise TooManyQubitsError(
+            f"circuit {circuit.name!r} acts on {n} qubits/resonators, but this emulator "
+            f"simulates at most {max_qubits}; start it with a larger limit "
+            f"(Emulator(max_qubits=N) or 'serve --max-qubits N') or use fewer qubits"
+        )
+    deferred = _deferrable(circuit)
+    branching = noise is not None or any(
+        op.kind in ("reset", "cc_prx") or (op.kind == "measure" and not deferred[i])
+        for i, op in enumerate(circuit.ops)
+    )
+    chunk = shots if not branching else max(1, min(shots, max_amplitudes >> n))
+    parts: list[dict[str, np.ndarray]] = []
+    done = 0
+    while done < shots:
+        size = min(chunk, shots - done)
+        parts.append(_run_once(circuit, size, rng, noise, deferred))
+        done += size
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def _run_once(
+    circuit: NativeCircuit,
+    shots: int,
+    rng: np.random.Generator,
+    noise: NoiseModel | None,
+    deferred: list[bool],
+) -> dict[str, np.ndarray]:
+    n = len(circuit.components)
+    names = circuit.components
+    dtype = np.complex128 if n < 16 else np.complex64
+    # classical columns: one per bit of every mid-circuit measurement
+    columns: dict[int, int] = {}
+    n_bits = 0
+    for i, op in enumerate(circuit.ops):
+        if op.kind == "measure" and not deferred[i]:
+            columns[i] = n_bits
+            n_bits += len(op.targets)
+    slot_column = [columns[i] + col for i, col in circuit.feedback_slots]
+    br = _Branches(n, shots, n_bits, rng, dtype)
+    uniform_1q = np.full(3, 1.0 / 3.0)
+    uniform_2q = np.full(15, 1.0 / 15.0)
+    terminal: list[tuple[str, tuple[int, ...]]] = []
+    for i, op in enumerate(circuit.ops):
+        kind = op.kind
+        if kind == "prx":
+            br.queue_1q(prx_matrix(op.angle, op.phase), op.targets[0])
+            if noise is not None:
+                p = noise.prx.get(names[op.targets[0]], 0.0)
+                br.pauli_errors(op.targets, uniform_1q * p)
+        elif kind == "cz" or kind == "move":
+            a, c = op.targets
+            if kind == "cz":
+                br.cz(a, c)
+            else:
+                br.swap(a, c)
+            if noise is not None:
+                table = noise.two_qubit if kind == "cz" else noise.move
+                p = table.get((names[a], names[c]), 0.0)
+                br.pauli_errors(op.targets, uniform_2q * p)
+        elif kind == "cc_prx":
+            comp = op.targets[0]
+            br.flush((comp,))
+            rows = np.nonzero(br.bits[:, slot_column[op.feedback]])[0]
+            if len(rows):
+                u = prx_matrix(op.angle, op.phase)
+                br.apply_1q_now(u, comp, None if len(rows) == len(br.counts) else rows)
+            if noise is not None:
+                p = noise.prx.get(names[comp], 0.0)
+                br.pauli_errors(op.targets, uniform_1q * p)
+        elif kind == "measure":
+            if deferred[i]:
+                terminal.append((op.key, op.targets))
+                continue
+            for col, comp in enumerate(op.targets):
+                outcome = br.collapse(comp)
+                if noise is not None:
+                    outcome = br.read_flips(outcome, noise.readout.get(names[comp], 0.0))
+                br.bits[:, columns[i] + col] = outcome
+                br.prune()
+        elif kind == "reset":
+            for comp in op.targets:
+                outcome = br.collapse(comp)
+                rows = np.nonzero(outcome)[0]
+                if len(rows):
+                    br.apply_1q_now(_PAULI_1Q[1], comp, rows)
+                br.prune()
+        elif kind == "delay":
+            if noise is not None:
+                for comp in op.targets:
+                    probs = np.array(noise.idle(names[comp], op.duration))
+                    br.pauli_errors((comp,), probs)
+        else:  # pragma: no cover - the parser only produces the kinds above
+            raise ValueError(f"unknown operation {kind!r}")
+    return _finish(br, circuit, terminal, columns, noise, shots)
+
+
+def _finish(
+    br: _Branches,
+    circuit: NativeCircuit,
+    terminal: list[tuple[str, tuple[int, ...]]],
+    columns: dict[int, int],
+    noise: NoiseModel | None,
+    shots: int,
+) -> dict[str, np.ndarray]:
+    rng = br.rng
+    br.prune()
+    rows_of_shot = np.repeat(np.arange(len(br.counts)), br.counts)
+    terminal_bits: dict[str, np.ndarray] = {}
+    if terminal:
+        br.flush()
+        psi = br.psi
+        if psi.dtype == np.complex64:
+            probs = np.square(psi.real, dtype=np.float64) + np.square(psi.imag, dtype=np.float64)
+        else:
+            probs = psi.real**2 + psi.imag**2
+        cdf = np.cumsum(probs, axis=1)
+        cdf /= cdf[:, -1:]
+        size = cdf.shape[1]
+        u = rng.random(shots)
+        if cdf.shape[0] == 1:
+            flat = np.searchsorted(cdf[0], u, side="right")
+        else:
+            cdf += np.arange(cdf.shape[0])[:, None]
+            flat = np.searchsorted(cdf.ravel(), rows_of_shot + u, side="right")
+            flat -= rows_of_shot * size
+        np.clip(flat, 0, size - 1, out=flat)
+        for key, targets in terminal:
+            out = np.empty((shots, len(targets)), dtype=np.uint8)
+            for col, comp in enumerate(targets):
+                out[:, col] = (flat >> br.pos[comp]) & 1
+                if noise is not None:
+                    err = noise.readout.get(circuit.components[comp], 0.0)
+                    if err > 0:
+                        out[:, col] ^= (rng.random(shots) < err).astype(np.uint8)
+            terminal_bits[key] = out
+    result: dict[str, np.ndarray] = {}
+    shuffle = rng.permutation(shots) if len(br.counts) > 1 else None
+    for i, op in enumerate(circuit.ops):
+        if op.kind != "measure":
+            continue
+        if op.key in terminal_bits:
+            arr = terminal_bits[op.key]
+        else:
+            start = columns[i]
+            arr = br.bits[rows_of_shot, start : start + len(op.targets)]
+        result[op.key] = arr if shuffle is None else arr[shuffle]
+    return result
