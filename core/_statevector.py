@@ -29,7 +29,7 @@ def apply_gate(state: State, gate: Gate, index: Mapping[str, int]) -> State:
     k = len(gate.qubits)
     axes = [index[q] for q in gate.qubits]
     u = u.reshape((2,) * (2 * k))
-    out = np.tensordot(u, state, axes=(list(range(k, 2 * k)), axes))
+    out = np.asarray(np.tensordot(u, state, axes=(list(range(k, 2 * k)), axes)), dtype=np.complex128)
     return np.moveaxis(out, list(range(k)), axes)
 
 
@@ -103,9 +103,9 @@ def distribution(
             elif isinstance(op, Barrier | Delay):
                 nxt.append((state, prob, bits))
             elif isinstance(op, Measure):
-                partial = [(state, prob, ())]
+                partial: list[tuple[State, float, tuple[int, ...]]] = [(state, prob, ())]
                 for q in op.qubits:
-                    expanded = []
+                    expanded: list[tuple[State, float, tuple[int, ...]]] = []
                     for st, pr, got in partial:
                         for bit in (0, 1):
                             proj, p = _project(st, index[q], bit)
@@ -115,9 +115,9 @@ def distribution(
                 for st, pr, got in partial:
                     nxt.append((st, pr, {**bits, op.key: got}))
             elif isinstance(op, Reset):
-                partial2 = [(state, prob)]
+                partial2: list[tuple[State, float]] = [(state, prob)]
                 for q in op.qubits:
-                    expanded2 = []
+                    expanded2: list[tuple[State, float]] = []
                     for st, pr in partial2:
                         for bit in (0, 1):
                             proj, p = _project(st, index[q], bit)

@@ -116,8 +116,10 @@ def coupling_map(device: Device) -> CouplingMap:
         ro_f = cal.readout_fidelity.get(q) if cal is not None else None
         qubit_cost.append(_neglog(prx_f, _DEFAULT_1Q_ERROR) + _neglog(ro_f, _DEFAULT_READOUT_ERROR))
     n = len(qubits)
-    raw = rx.distance_matrix(graph, null_value=float(n)) if n else []
-    dist = tuple(tuple(int(x) for x in row) for row in raw)
+    dist: tuple[tuple[int, ...], ...] = ()
+    if n:
+        raw = rx.distance_matrix(graph, null_value=float(n))
+        dist = tuple(tuple(int(x) for x in row) for row in raw.tolist())
     cmap = CouplingMap(
         qubits=qubits,
         neighbors=tuple(tuple(sorted(s)) for s in neighbors),
@@ -178,7 +180,7 @@ def perfect_layout(
     one_qubit_load: Sequence[int],
     cmap: CouplingMap,
     *,
-    max_candidates: int = 64,
+    max_candidates: int = 256,
     call_limit: int = 200_000,
 ) -> list[int] | None:
     """A layout that puts every interacting pair on a coupler, or ``None`` if none was found.

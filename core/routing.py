@@ -144,7 +144,8 @@ def sabre_pass(
             a, b = pairs[g]
             while dist[l2p[a]][l2p[b]] > 1:
                 pa, pb = l2p[a], l2p[b]
-                step = min(neighbors[pa], key=lambda n, pb=pb: dist[n][pb])
+                row = [dist[nb][pb] for nb in neighbors[pa]]
+                step = neighbors[pa][row.index(min(row))]
                 _apply_swap(pa, step, l2p, p2l)
                 swaps += 1
                 if record:
