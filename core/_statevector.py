@@ -29,7 +29,8 @@ def apply_gate(state: State, gate: Gate, index: Mapping[str, int]) -> State:
     k = len(gate.qubits)
     axes = [index[q] for q in gate.qubits]
     u = u.reshape((2,) * (2 * k))
-    out = np.asarray(np.tensordot(u, state, axes=(list(range(k, 2 * k)), axes)), dtype=np.complex128)
+    contracted = np.tensordot(u, state, axes=(list(range(k, 2 * k)), axes))
+    out = np.asarray(contracted, dtype=np.complex128)
     return np.moveaxis(out, list(range(k)), axes)
 
 

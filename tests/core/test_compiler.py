@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from _devices import assert_equivalent, assert_same_distribution, lattice_device, star_device
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +15,6 @@ from iqm_bridge.core.gates import GATES
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Gate, Measure, Reset
 from iqm_bridge.core.placement import coupling_map, layout_cost
 from iqm_bridge.core.validation import validate_native
-
-from ._devices import assert_equivalent, assert_same_distribution, lattice_device, star_device
 
 LATTICE = lattice_device()
 STAR = star_device()
