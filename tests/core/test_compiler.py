@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import pathlib
+import sys
 
 import pytest
-from _devices import assert_equivalent, assert_same_distribution, lattice_device, star_device
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,15 @@ from iqm_bridge.core.gates import GATES
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Gate, Measure, Reset
 from iqm_bridge.core.placement import coupling_map, layout_cost
 from iqm_bridge.core.validation import validate_native
+
+# tests run with --import-mode=importlib, which puts no test folder on sys.path
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _devices import (  # noqa: E402
+    assert_equivalent,
+    assert_same_distribution,
+    lattice_device,
+    star_device,
+)
 
 LATTICE = lattice_device()
 STAR = star_device()
