@@ -32,6 +32,7 @@ from iqm_bridge.core.errors import (
     ServerError,
 )
 from iqm_bridge.core.ir import Circuit
+from iqm_bridge.core.journal import Journal, default_journal
 from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
@@ -180,6 +181,10 @@ class Connection:
             ``max_poll_interval``.
         max_poll_interval: the polling interval's cap in seconds.
         progress: show a progress bar while waiting; ``None`` shows it only on a terminal.
+        journal: where submitted job ids are recorded; ``"default"`` follows
+            ``IQM_BRIDGE_JOURNAL`` (see :mod:`iqm_bridge.core.journal`), ``None`` keeps none.
+        cancel_on_interrupt: on Ctrl-C while waiting, cancel the job (True), leave it running
+            (False), or ask when attached to a terminal and leave it otherwise (None).
     """
 
     def __init__(
@@ -193,6 +198,8 @@ class Connection:
         poll_interval: float = 0.01,
         max_poll_interval: float = 1.0,
         progress: bool | None = None,
+        journal: Journal | str | None = "default",
+        cancel_on_interrupt: bool | None = None,
     ) -> None:
         if url is None:
             url = os.environ.get("IQM_SERVER_URL") or None
@@ -211,6 +218,15 @@ class Connection:
         self.progress = progress
         self._client: IQMClient | None = None
         self._device: Device | None = None
+        self.journal: Journal | None = (
+            default_journal()
+            if journal == "default"
+            else Journal(journal)
+            if isinstance(journal, str)
+            else journal
+        )
+        self.cancel_on_interrupt = cancel_on_interrupt
+        _warn_insecure(url, token)
 
     def __repr__(self) -> str:
         qc = f", quantum_computer={self._quantum_computer!r}" if self._quantum_computer else ""
@@ -317,8 +333,25 @@ class Connection:
         for start in range(0, len(wire), size):
             chunk = wire[start : start + size]
             job_id = self._submit_chunk(chunk, opts)
+            self._remember(job_id, len(chunk), opts.shots)
             parts.append(_Part.of(job_id, circuits[start : start + size]))
-        return Job(self, tuple(parts), opts)
+        job = Job(self, tuple(parts), opts)
+        if len(parts) > 1:
+            self._remember(job.job_id, len(circuits), opts.shots, label="split submission")
+        return job
+
+    def _remember(
+        self, job_id: str, num_circuits: int, shots: int, label: str | None = None
+    ) -> None:
+        if self.journal is None:
+            return
+        try:
+            qc = self._quantum_computer or (
+                self.quantum_computer if self._client is not None else None
+            )
+            self.journal.record(job_id, self._url, qc, num_circuits, shots, label)
+        except Exception as exc:  # a full disk must not lose the job id: say it loudly
+            logger.error("could not write job %s to the journal %s: %s", job_id, self.journal, exc)
 
     def _definition(self, circuits: list[Any], opts: RunOptions) -> Any:
         from iqm.station_control.interface.models.circuit import (
@@ -400,6 +433,25 @@ class Connection:
             shots = payload.shots
             parts.append(_Part.of(jid, [from_iqm_circuit(c) for c in payload.circuits]))
         return Job(self, tuple(parts), RunOptions(shots=shots or 1))
+
+
+def _warn_insecure(url: str, token: str | None) -> None:
+    """Warn when a token would travel in clear text to a host that is not this machine."""
+    from urllib.parse import urlsplit
+
+    has_token = token is not None or bool(os.environ.get("IQM_TOKEN"))
+    parts = urlsplit(url)
+    if (
+        has_token
+        and parts.scheme == "http"
+        and parts.hostname not in {"localhost", "127.0.0.1", "::1"}
+    ):
+        import warnings
+
+        warnings.warn(
+            f"a token would be sent over plain http to {parts.hostname}; use https",
+            stacklevel=3,
+        )
 
 
 def _bind(fn: Callable[[Any], T], arg: Any) -> Callable[[], T]:
@@ -551,6 +603,7 @@ class Job:
                 status = self.status()
                 bar.update(self)
                 if status.is_terminal:
+                    self._journal_status(status)
                     return status
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
@@ -562,8 +615,41 @@ class Job:
                 sleep = interval if deadline is None else min(interval, deadline - now)
                 time.sleep(max(sleep, 0.0))
                 interval = min(interval * 1.5, self._conn.max_poll_interval)
+        except KeyboardInterrupt:
+            bar.close()
+            self._on_interrupt()
+            raise
         finally:
             bar.close()
+
+    def _journal_status(self, status: JobStatus) -> None:
+        journal = self._conn.journal
+        if journal is None:
+            return
+        try:
+            for jid in {*self.job_ids, self.job_id}:
+                journal.set_status(jid, str(status))
+        except Exception as exc:
+            logger.warning("could not update the journal for job %s: %s", self.job_id, exc)
+
+    def _on_interrupt(self) -> None:
+        choice = self._conn.cancel_on_interrupt
+        if choice is None and sys.stdin.isatty() and sys.stderr.isatty():
+            try:
+                answer = input(f"\nCancel job {self.job_id} on the server? [y/N] ")
+            except (EOFError, KeyboardInterrupt):
+                answer = ""
+            choice = answer.strip().lower() in {"y", "yes"}
+        if choice:
+            self.cancel()
+            self._journal_status(JobStatus.CANCELLED)
+            logger.warning("job %s cancelled after an interrupt", self.job_id)
+        else:
+            logger.warning(
+                "job %s keeps running on the server; retrieve it later with its id "
+                "(iqm-bridge jobs list shows it)",
+                self.job_id,
+            )
 
     def result(self, timeout: float | None = None) -> list[CircuitResult]:
         """Wait for the job and return one :class:`CircuitResult` per circuit, in order.

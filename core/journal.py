@@ -1,0 +1,134 @@
+"""A local journal of submitted jobs, so results survive a crash of the submitting process.
+
+Every job id is written to a small SQLite file before ``run`` returns. ``iqm-bridge jobs list``
+reads it, and ``retrieve`` rebuilds a job from an id found there. The file lives in the user's
+data directory; ``IQM_BRIDGE_JOURNAL`` sets another path, or ``off`` to keep no journal.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+
+__all__ = ["Journal", "JournalEntry", "default_journal"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    quantum_computer TEXT,
+    submitted_at REAL NOT NULL,
+    num_circuits INTEGER NOT NULL,
+    shots INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    label TEXT
+)
+"""
+
+
+@attrs.frozen(slots=True)
+class JournalEntry:
+    """One submitted job as the journal remembers it."""
+
+    job_id: str
+    url: str
+    quantum_computer: str | None
+    submitted_at: float
+    num_circuits: int
+    shots: int
+    status: str
+    label: str | None = None
+
+
+class Journal:
+    """The journal file (created on first write).
+
+    Args:
+        path: the SQLite file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            con = sqlite3.connect(self.path, timeout=30)
+            try:
+                con.execute(_SCHEMA)
+                yield con
+                con.commit()
+            finally:
+                con.close()
+
+    def record(
+        self,
+        job_id: str,
+        url: str,
+        quantum_computer: str | None,
+        num_circuits: int,
+        shots: int,
+        label: str | None = None,
+    ) -> None:
+        """Remember a submitted job (status ``submitted``)."""
+        with self._db() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job_id,
+                    url,
+                    quantum_computer,
+                    time.time(),
+                    num_circuits,
+                    shots,
+                    "submitted",
+                    label,
+                ),
+            )
+
+    def set_status(self, job_id: str, status: str) -> None:
+        """Update a job's last known status."""
+        with self._db() as con:
+            con.execute("UPDATE jobs SET status = ? WHERE job_id = ?", (status, job_id))
+
+    def entries(self, limit: int | None = None) -> list[JournalEntry]:
+        """Jobs, newest first."""
+        if not self.path.exists():
+            return []
+        with self._db() as con:
+            sql = "SELECT * FROM jobs ORDER BY submitted_at DESC"
+            rows = con.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+        return [JournalEntry(*row) for row in rows]
+
+    def get(self, job_id: str) -> JournalEntry | None:
+        """The entry of one job, or ``None``."""
+        if not self.path.exists():
+            return None
+        with self._db() as con:
+            row = con.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return JournalEntry(*row) if row else None
+
+
+def default_journal() -> Journal | None:
+    """The journal configured by ``IQM_BRIDGE_JOURNAL`` (``off`` for none), else the default
+    file in the user's data directory."""
+    setting = os.environ.get("IQM_BRIDGE_JOURNAL", "").strip()
+    if setting.lower() in {"off", "0", "false", "no"}:
+        return None
+    if setting:
+        return Journal(setting)
+    from platformdirs import user_data_dir
+
+    return Journal(Path(user_data_dir("iqm-bridge")) / "jobs.sqlite3")
