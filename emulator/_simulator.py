@@ -29,6 +29,7 @@ __all__ = [
     "NoiseModel",
     "Op",
     "TooManyQubitsError",
+    "final_state",
     "prx_matrix",
     "run_circuit",
 ]
@@ -530,3 +531,30 @@ def _finish(
             arr = br.bits[rows_of_shot, start : start + len(op.targets)]
         result[op.key] = arr if shuffle is None else arr[shuffle]
     return result
+
+
+def final_state(circuit: NativeCircuit) -> np.ndarray:
+    """The ideal final state of a circuit without measurements, resets or feedback.
+
+    Component 0 of ``circuit.components`` is the most significant bit of the index. Meant for
+    tests against an independent reference.
+
+    Raises:
+        ValueError: the circuit measures, resets or uses feedback.
+    """
+    n = len(circuit.components)
+    br = _Branches(n, 1, 0, np.random.default_rng(0), np.complex128)
+    for op in circuit.ops:
+        if op.kind == "prx":
+            br.queue_1q(prx_matrix(op.angle, op.phase), op.targets[0])
+        elif op.kind == "cz":
+            br.cz(*op.targets)
+        elif op.kind == "move":
+            br.swap(*op.targets)
+        elif op.kind != "delay":
+            raise ValueError(f"final_state cannot simulate {op.kind!r}")
+    br.flush()
+    tensor = br.psi.reshape((2,) * n) if n else br.psi.reshape(())
+    # axis k of the C-ordered tensor is bit position n-1-k; put component i at axis i
+    axes = [n - 1 - br.pos[i] for i in range(n)]
+    return np.ascontiguousarray(np.transpose(tensor, axes)).reshape(-1)

@@ -1,0 +1,68 @@
+"""Shared fixtures: emulator servers on loopback, and the import-hygiene guard."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+EMULATOR_SEED = 1234
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_toplevel_package_imports() -> Iterator[None]:
+    """Fail if ``core``, ``adapters`` or ``emulator`` was imported as a top-level module.
+
+    From the repository root ``import core`` works by accident and loads every class a second
+    time under another name; code must always import ``iqm_bridge.<package>``.
+    """
+    yield
+    bad = sorted(name for name in ("core", "adapters", "emulator") if name in sys.modules)
+    if bad:
+        pytest.fail(
+            f"top-level module(s) {', '.join(bad)} were imported; import them as "
+            f"iqm_bridge.{bad[0]} instead",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    """URL of a garnet emulator without noise and with a fixed seed (shared by the session)."""
+    from iqm_bridge.emulator import Emulator
+
+    with Emulator(machine="garnet", noise=False, seed=EMULATOR_SEED) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def star_emulator_url() -> Iterator[str]:
+    """URL of a deneb (star with a computational resonator) emulator without noise."""
+    from iqm_bridge.emulator import Emulator
+
+    with Emulator(machine="deneb", noise=False, seed=EMULATOR_SEED) as url:
+        yield url
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., Any]]:
+    """Start custom emulators: ``emu = emulator_factory(machine="adonis", queue_delay=5)``.
+
+    Returns the started :class:`~iqm_bridge.emulator.Emulator` (its ``.url`` is the address);
+    every emulator started through the factory is stopped after the test.
+    """
+    from iqm_bridge.emulator import Emulator
+
+    started: list[Emulator] = []
+
+    def make(**kwargs: Any) -> Emulator:
+        emu = Emulator(**kwargs)
+        emu.start()
+        started.append(emu)
+        return emu
+
+    yield make
+    for emu in started:
+        emu.stop()
