@@ -126,6 +126,7 @@ class EmulatorApp:
         self._stopping = False
         self._waiters: dict[str, list[Any]] = {}
         self._faults: FaultInjector | None = None
+        self._holding: str | None = None  # waiting job the worker has taken from the queue
         for job_id in self.store.unfinished():
             rec = self.store.get(job_id)
             if rec is not None and rec.status == "processing":
@@ -196,7 +197,12 @@ class EmulatorApp:
         if rec is None or rec.status != "waiting":
             self._parsed.pop(job_id, None)
             return
-        if not self._wait_queue_delay(rec):
+        self._holding = job_id
+        try:
+            waited = self._wait_queue_delay(rec)
+        finally:
+            self._holding = None
+        if not waited:
             self._parsed.pop(job_id, None)
             return
         timeline = [*rec.timeline, _entry("execution_started")]
@@ -287,8 +293,11 @@ class EmulatorApp:
 
     def _queue_position(self, job_id: str) -> int | None:
         with self._cond:
+            holding = self._holding
+            if holding == job_id:
+                return 1
             try:
-                return self._queue.index(job_id) + 1
+                return self._queue.index(job_id) + 1 + (holding is not None)
             except ValueError:
                 return None
 
