@@ -103,8 +103,11 @@ def _zero(k):  # type: ignore[no-untyped-def]
     return z
 
 
-def assert_equivalent(circuit, result, atol: float = 1e-7) -> None:  # type: ignore[no-untyped-def]
-    """The compiled circuit prepares the input's state up to the final permutation and phase."""
+def assert_equivalent(circuit, result, atol: float = 1e-7, values=None) -> None:  # type: ignore[no-untyped-def]
+    """The compiled circuit prepares the input's state up to the final permutation and phase.
+
+    ``values`` binds symbolic dropped frames (for results bound from a template).
+    """
     import numpy as np
 
     from iqm_bridge.core._statevector import apply_gate, statevector
@@ -116,7 +119,8 @@ def assert_equivalent(circuit, result, atol: float = 1e-7) -> None:  # type: ign
     index = {q: i for i, q in enumerate(physical)}
     state = statevector(native, physical).reshape((2,) * len(physical))
     for q, f in result.report.dropped_frames.items():
-        state = apply_gate(state, Gate("rz", (q,), (float(f),)), index)
+        angle = f.bind(values) if hasattr(f, "bind") else f
+        state = apply_gate(state, Gate("rz", (q,), (float(angle),)), index)
     got = state.reshape(-1)
     want = _expected_state(psi, list(circuit.qubits), result.final_layout, physical)
     overlap = abs(np.vdot(want, got))
