@@ -5,6 +5,7 @@ measurement-key maps and wire serialisation. Importing it imports no quantum fra
 not iqm-client either (iqm-client is imported where it is first needed).
 """
 
+from iqm_bridge.core.compiler import CompileReport, CompileResult, compile
 from iqm_bridge.core.device import Calibration, Device, GateSpec
 from iqm_bridge.core.errors import (
     AmbiguousSubmissionError,
@@ -29,8 +30,15 @@ from iqm_bridge.core.errors import (
 )
 from iqm_bridge.core.gates import GATES, NATIVE_GATES, GateDef, gate_def, gate_unitary
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
+from iqm_bridge.core.journal import Journal, JournalEntry
+from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register, counts_from_bits
 from iqm_bridge.core.lowering import lower, lower_gate
+from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.parameters import Expression, Parameter, ParamValue
+from iqm_bridge.core.pipeline import prepare, prepare_one, run
+from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
+from iqm_bridge.core.submit import CircuitResult, Connection, Job, JobStatus, RetryPolicy
+from iqm_bridge.core.validation import validate, validate_native
 
 __all__ = [
     "GATES",
@@ -39,9 +47,13 @@ __all__ = [
     "Barrier",
     "Calibration",
     "Circuit",
+    "CircuitResult",
     "CircuitValidationError",
+    "CompileReport",
+    "CompileResult",
     "Conditional",
     "ConfigurationError",
+    "Connection",
     "Delay",
     "Device",
     "DuplicateMeasurementKeyError",
@@ -50,27 +62,45 @@ __all__ = [
     "GateDef",
     "GateSpec",
     "IQMBridgeError",
+    "Job",
     "JobError",
     "JobFailedError",
     "JobNotFoundError",
+    "JobStatus",
     "JobTimeoutError",
+    "Journal",
+    "JournalEntry",
+    "KeyMap",
     "LocusNotSupportedError",
     "Measure",
+    "MeasurementBits",
     "MissingDependencyError",
     "NonFiniteParameterError",
     "Operation",
     "ParamValue",
     "Parameter",
     "QubitNotOnDeviceError",
+    "Register",
     "Reset",
     "ResultFormatError",
+    "RetryPolicy",
+    "RunOptions",
     "ServerError",
     "UnboundParameterError",
     "UnknownOptionError",
     "UnsupportedOperationError",
     "UnwrittenMeasurementKeyError",
+    "compile",
+    "counts_from_bits",
+    "from_iqm_circuit",
     "gate_def",
     "gate_unitary",
     "lower",
     "lower_gate",
+    "prepare",
+    "prepare_one",
+    "run",
+    "to_iqm_circuit",
+    "validate",
+    "validate_native",
 ]
