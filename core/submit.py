@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import attrs
 
@@ -40,13 +40,28 @@ from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
 if TYPE_CHECKING:
     from iqm.iqm_client import IQMClient
 
-__all__ = ["REGISTERS_METADATA_KEY", "CircuitResult", "Connection", "Job", "JobStatus"]
+__all__ = [
+    "REGISTERS_METADATA_KEY",
+    "SUBMISSION_FEATURE",
+    "SUBMISSION_METADATA_KEY",
+    "CircuitResult",
+    "Connection",
+    "Job",
+    "JobStatus",
+    "RetryPolicy",
+]
 
 logger = logging.getLogger(__name__)
 
 REGISTERS_METADATA_KEY = "iqm_bridge_registers"
 """Circuit metadata entry listing the result registers ``[[name, size], ...]`` in order, so
 registers that are never measured survive a round trip through the server."""
+
+SUBMISSION_METADATA_KEY = "iqm_bridge_submission_id"
+"""Metadata entry of a job's first circuit: a client-made id unique to one submission."""
+
+SUBMISSION_FEATURE = "idempotent-submission"
+"""The ``about`` feature by which a server says it deduplicates resent submissions."""
 
 T = TypeVar("T")
 
@@ -218,6 +233,7 @@ class Connection:
         self.progress = progress
         self._client: IQMClient | None = None
         self._device: Device | None = None
+        self._idempotent: bool | None = None
         self.journal: Journal | None = (
             default_journal()
             if journal == "default"
@@ -385,7 +401,29 @@ class Connection:
     def _payload(self, job_id: str) -> Any:
         return self.client.get_job(UUID(job_id)).payload()
 
+    @property
+    def idempotent_submissions(self) -> bool:
+        """Whether the server deduplicates a resent job by its submission id.
+
+        Servers that do say so in ``GET /api/v1/about`` (``"features"`` lists
+        ``"idempotent-submission"``); the emulator does. Only then is a job submission whose
+        answer was lost resent; otherwise that case raises :class:`AmbiguousSubmissionError`.
+        """
+        if self._idempotent is None:
+            try:
+                about = self._call(lambda: self.client.get_about(), "reading the server's about")
+                features = about.get("features") or ()
+                self._idempotent = SUBMISSION_FEATURE in features
+            except IQMBridgeError:
+                self._idempotent = False
+        return self._idempotent
+
     def _submit_chunk(self, circuits: list[Any], opts: RunOptions) -> str:
+        submission_id = str(uuid4())
+        first = circuits[0]
+        meta = dict(first.metadata or {})
+        meta[SUBMISSION_METADATA_KEY] = submission_id
+        circuits = [type(first)(first.name, first.instructions, meta), *circuits[1:]]
         definition = self._definition(circuits, opts)
         client = self.client
         delays = self.retry.delays()
@@ -394,27 +432,32 @@ class Connection:
                 tracker = client.submit_circuit_job(definition, use_timeslot=opts.use_timeslot)
                 return str(tracker.job_id)
             except Exception as exc:
-                if _certainly_not_sent(exc):
+                # the server answered and refused (503, 429): nothing was created
+                refused = type(exc).__name__ in {"SystemUnavailableError", "RateLimitError"}
+                ambiguous = _is_retryable(exc) and not refused and not _certainly_not_sent(exc)
+                safe = (
+                    _certainly_not_sent(exc)
+                    or refused
+                    or (ambiguous and self.idempotent_submissions)
+                )
+                if safe:
                     delay = next(delays, None)
                     if delay is not None:
+                        logger.info(
+                            "job submission: %s; resending submission %s in %.2f s",
+                            type(exc).__name__,
+                            submission_id,
+                            delay,
+                        )
                         time.sleep(delay)
                         continue
-                if _is_retryable(exc) and type(exc).__name__ in {
-                    "SystemUnavailableError",
-                    "RateLimitError",
-                    "BadGatewayError",
-                }:
-                    # the server answered and refused: nothing was created, so retrying is safe
-                    delay = next(delays, None)
-                    if delay is not None:
-                        time.sleep(delay)
-                        continue
-                if _is_retryable(exc):
+                if ambiguous:
                     raise AmbiguousSubmissionError(
                         f"the job submission to {self._url} failed with {type(exc).__name__} "
                         "after the request may have reached the server; it was not resent to "
-                        "avoid a duplicate job. Check the server's job list before submitting "
-                        "again."
+                        "avoid a duplicate job. The job, if created, carries circuit metadata "
+                        f"{SUBMISSION_METADATA_KEY}={submission_id!r}: check the server's job "
+                        "list before submitting again."
                     ) from exc
                 raise _translate(exc, "submitting the job") from exc
 
