@@ -27,7 +27,7 @@ from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import CircuitValidationError, QubitNotOnDeviceError
 from iqm_bridge.core.ir import Barrier, Circuit, Gate
 from iqm_bridge.core.lowering import lower
-from iqm_bridge.core.optimize import cancel_and_fuse
+from iqm_bridge.core.optimize import cancel_and_fuse, elide_swaps
 from iqm_bridge.core.parameters import Expression, ParamValue
 from iqm_bridge.core.placement import (
     CouplingMap,
@@ -287,6 +287,12 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
             "the circuit already contains 'move' gates; give a circuit without MOVEs (the "
             "compiler inserts them) or submit it as a native circuit"
         )
+    where = {q: q for q in circuit.qubits}
+    if level >= 1:
+        circuit_in = circuit
+        circuit, where = elide_swaps(circuit)
+        timed("elide-swaps", len(circuit_in), t0, len(circuit))
+        t0 = time.perf_counter()
     lowered = lower(circuit)
     timed("lower", len(circuit), t0, len(lowered))
     dropped: dict[str, ParamValue] = {}
@@ -331,6 +337,7 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         timed("route-swap", before, t0, len(routed.circuit), f"swaps={routed.swaps}")
     for q, f in logical_frames.items():
         dropped[routed.final_layout[q]] = f
+    final_layout = {q: routed.final_layout[where[q]] for q in circuit.qubits}
     native = routed.circuit
     if level >= 1:
         t0 = time.perf_counter()
@@ -357,4 +364,4 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         passes=tuple(passes),
         dropped_frames={q: f for q, f in dropped.items() if isinstance(f, Expression) or f},
     )
-    return CompileResult(native, routed.initial_layout, routed.final_layout, report)
+    return CompileResult(native, routed.initial_layout, final_layout, report)

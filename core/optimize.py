@@ -27,10 +27,19 @@ import cmath
 import math
 from collections.abc import Sequence
 
-from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
+from iqm_bridge.core.ir import (
+    Barrier,
+    Circuit,
+    Conditional,
+    Delay,
+    Gate,
+    Measure,
+    Operation,
+    Reset,
+)
 from iqm_bridge.core.parameters import Expression, ParamValue
 
-__all__ = ["cancel_and_fuse", "fuse", "zxz_angles"]
+__all__ = ["cancel_and_fuse", "elide_swaps", "fuse", "zxz_angles"]
 
 _TWO_PI = 2.0 * math.pi
 _EPS = 1e-10
@@ -252,3 +261,42 @@ def cancel_and_fuse(
         if not shrunk:
             break
     return current, frames
+
+
+def _rename(op: Operation, m: dict[str, str]) -> Operation:
+    if isinstance(op, Gate):
+        return Gate(op.name, tuple(m[q] for q in op.qubits), op.params)
+    if isinstance(op, Conditional):
+        g = op.gate
+        return Conditional(Gate(g.name, tuple(m[q] for q in g.qubits), g.params), op.key, op.index)
+    if isinstance(op, Measure):
+        return Measure(tuple(m[q] for q in op.qubits), op.key)
+    if isinstance(op, Barrier):
+        return Barrier(tuple(m[q] for q in op.qubits))
+    if isinstance(op, Reset):
+        return Reset(tuple(m[q] for q in op.qubits))
+    return Delay(tuple(m[q] for q in op.qubits), op.duration)
+
+
+def elide_swaps(circuit: Circuit) -> tuple[Circuit, dict[str, str]]:
+    """Remove ``swap`` gates by relabelling the qubits of everything after them.
+
+    A SWAP only exchanges which wire carries which state, so instead of executing it the
+    compiler follows the states: later operations on ``a`` act on the wire that now holds
+    ``a``. The caller must report the permutation as part of the final layout.
+
+    Returns:
+        ``(circuit, where)``: the SWAP-free circuit and, for each qubit of the input, the wire
+        that holds its state at the end.
+    """
+    if not any(isinstance(op, Gate) and op.name == "swap" for op in circuit.operations):
+        return circuit, {q: q for q in circuit.qubits}
+    where = {q: q for q in circuit.qubits}
+    ops: list[Operation] = []
+    for op in circuit.operations:
+        if isinstance(op, Gate) and op.name == "swap":
+            a, b = op.qubits
+            where[a], where[b] = where[b], where[a]
+            continue
+        ops.append(_rename(op, where))
+    return circuit.with_operations(ops), where

@@ -170,37 +170,38 @@ def sabre_pass(
                     if len(extended) >= _EXTENDED_SIZE:
                         break
                 frontier = nxt
-        front_pairs = [pairs[g] for g in front]
-        ext_pairs = [pairs[g] for g in extended]
+        # score SWAPs by how they change the summed distances; only gates on the two
+        # swapped logical qubits change, so each candidate costs a few look-ups
+        f_by_q: dict[int, list[int]] = {}
+        f_base = 0
+        for g in front:
+            a, b = pairs[g]
+            f_base += dist[l2p[a]][l2p[b]]
+            f_by_q.setdefault(a, []).append(b)
+            f_by_q.setdefault(b, []).append(a)
+        e_by_q: dict[int, list[int]] = {}
+        e_base = 0
+        for g in extended:
+            a, b = pairs[g]
+            e_base += dist[l2p[a]][l2p[b]]
+            e_by_q.setdefault(a, []).append(b)
+            e_by_q.setdefault(b, []).append(a)
         candidates: set[tuple[int, int]] = set()
-        for a, b in front_pairs:
-            for lq in (a, b):
-                p = l2p[lq]
-                for n in neighbors[p]:
-                    candidates.add((p, n) if p < n else (n, p))
+        for lq in f_by_q:
+            p = l2p[lq]
+            for n in neighbors[p]:
+                candidates.add((p, n) if p < n else (n, p))
         best: list[tuple[int, int]] = []
         best_score = float("inf")
-        nf = len(front_pairs)
-        ne = len(ext_pairs)
+        nf = len(front)
+        ne = len(extended)
         for p, n in sorted(candidates):
             lp, ln = p2l[p], p2l[n]
-
-            def where(lq: int, lp: int = lp, ln: int = ln, p: int = p, n: int = n) -> int:
-                if lq == lp:
-                    return n
-                if lq == ln:
-                    return p
-                return l2p[lq]
-
-            f_sum = 0
-            for a, b in front_pairs:
-                f_sum += dist[where(a)][where(b)]
-            score = f_sum / nf
+            df = _delta(f_by_q, lp, ln, p, n, l2p, dist)
+            score = (f_base + df) / nf
             if ne:
-                e_sum = 0
-                for a, b in ext_pairs:
-                    e_sum += dist[where(a)][where(b)]
-                score += _EXTENDED_WEIGHT * e_sum / ne
+                de = _delta(e_by_q, lp, ln, p, n, l2p, dist)
+                score += _EXTENDED_WEIGHT * (e_base + de) / ne
             score *= max(decay[p], decay[n])
             if score < best_score - 1e-12:
                 best_score = score
@@ -218,6 +219,32 @@ def sabre_pass(
         if swaps % _DECAY_RESET == 0:
             decay = [1.0] * nphys
     return l2p, swaps, events
+
+
+def _delta(
+    by_q: dict[int, list[int]],
+    lp: int,
+    ln: int,
+    p: int,
+    n: int,
+    l2p: list[int],
+    dist: tuple[tuple[int, ...], ...],
+) -> int:
+    """Change of the summed gate distances if the states on ``p`` and ``n`` are swapped."""
+    d = 0
+    if lp >= 0:
+        row_new, row_old = dist[n], dist[p]
+        for other in by_q.get(lp, ()):
+            if other != ln:
+                po = l2p[other]
+                d += row_new[po] - row_old[po]
+    if ln >= 0:
+        row_new, row_old = dist[p], dist[n]
+        for other in by_q.get(ln, ()):
+            if other != lp:
+                po = l2p[other]
+                d += row_new[po] - row_old[po]
+    return d
 
 
 def _apply_swap(p: int, n: int, l2p: list[int], p2l: list[int]) -> None:

@@ -156,7 +156,7 @@ def test_report_counts_and_passes() -> None:
         1 for op in result.circuit.operations if isinstance(op, Gate) and op.name == "cz"
     )
     assert rep.depth == circuit_depth(result.circuit)
-    assert [p.name for p in rep.passes][:2] == ["lower", "fuse-logical"]
+    assert [p.name for p in rep.passes][:3] == ["elide-swaps", "lower", "fuse-logical"]
     assert set(result.initial_layout) == set("abcdef")
     assert rep.seconds > 0
 
