@@ -1,7 +1,36 @@
-"""iqm_bridge.adapters.cirq: run cirq programs on IQM quantum computers through iqm-bridge."""
+"""iqm_bridge.adapters.cirq: run cirq programs on IQM quantum computers through iqm-bridge.
+
+``IQMSampler`` is a ``cirq.Sampler``: every sweep point of ``run_sweep`` and every circuit of
+``run_batch`` goes out as ONE job, the circuit compiled once and bound per point. Results are
+:class:`IQMResult` s (``cirq.ResultDict``) keyed by your measurement keys. ``IQMDevice`` is
+the server's architecture as a ``cirq.Device`` with ``decompose_circuit``/``route_circuit``::
+
+    import cirq
+    from iqm_bridge.adapters.cirq import IQMSampler
+
+    a, b = cirq.LineQubit.range(2)
+    bell = cirq.Circuit(cirq.H(a), cirq.CNOT(a, b), cirq.measure(a, b, key="m"))
+    print(IQMSampler().run(bell, repetitions=1000).histogram(key="m"))
+"""
 
 from iqm_bridge.core.optional import require as _require
 
 _require("cirq", "cirq")
 
-__all__: list[str] = []
+from iqm_bridge.adapters.cirq._convert import Converted, NonAffineParameterError, to_ir  # noqa: E402
+from iqm_bridge.adapters.cirq._device import IQMDevice  # noqa: E402
+from iqm_bridge.adapters.cirq._gates import IQMMoveGate  # noqa: E402
+from iqm_bridge.adapters.cirq._results import IQMResult, IQMResultMetadata  # noqa: E402
+from iqm_bridge.adapters.cirq._sampler import IQMJob, IQMSampler  # noqa: E402
+
+__all__ = [
+    "Converted",
+    "IQMDevice",
+    "IQMJob",
+    "IQMMoveGate",
+    "IQMResult",
+    "IQMResultMetadata",
+    "IQMSampler",
+    "NonAffineParameterError",
+    "to_ir",
+]
