@@ -375,7 +375,15 @@ class EmulatorApp:
 
     async def about(self, request: Request) -> Response:
         self._owner(request)
-        return JSONResponse({"name": "iqm-bridge emulator", "version": _VERSION})
+        # resent submissions carrying the same client submission id are answered with the
+        # job they created, so a client may resend a POST whose answer it never received
+        return JSONResponse(
+            {
+                "name": "iqm-bridge emulator",
+                "version": _VERSION,
+                "features": ["idempotent-submission"],
+            }
+        )
 
     async def qc_about(self, request: Request) -> Response:
         self._owner(request)
@@ -418,6 +426,18 @@ class EmulatorApp:
         else:
             parsed = parse_job(body, machine, self.config.limits)
         job_id = str(uuid.uuid4())
+        if parsed.submission_id is not None:
+            earlier = self.store.claim_submission(owner, parsed.submission_id, job_id)
+            if earlier != job_id:
+                # the first copy may still be on its way into the store: wait for it briefly
+                for _ in range(500):
+                    rec = self.store.get(earlier)
+                    if rec is not None:
+                        return _json(self._job_json(rec))
+                    await asyncio.sleep(0.01)
+                raise RequestError(
+                    409, "conflict", f"submission {parsed.submission_id} is already being created"
+                )
         self.store.create(
             job_id, owner, machine.name, body, options, parsed.calibration_set_id,
             [_entry("created")],

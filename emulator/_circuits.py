@@ -65,6 +65,7 @@ class ParsedJob:
     shots: int
     calibration_set_id: str
     noise: tuple[bool | None, ...] = ()
+    submission_id: str | None = None
 
 
 _ARITY = {"prx": 1, "cc_prx": 1, "cz": 2, "move": 2}
@@ -148,7 +149,23 @@ def parse_job(body: bytes, machine: Machine, limits: Limits) -> ParsedJob:
         for index, c in enumerate(job.circuits)
     )
     noise = tuple(_noise_override(c) for c in job.circuits)
-    return ParsedJob(circuits, int(job.shots), machine.calibration_set_id, noise)
+    return ParsedJob(
+        circuits, int(job.shots), machine.calibration_set_id, noise, _submission_id(job.circuits)
+    )
+
+
+SUBMISSION_METADATA_KEY = "iqm_bridge_submission_id"
+"""Metadata entry of a job's first circuit by which a resent submission is recognised."""
+
+
+def _submission_id(circuits: Any) -> str | None:
+    """The client-made submission id in the first circuit's metadata, if any."""
+    metadata = getattr(circuits[0], "metadata", None)
+    if isinstance(metadata, Mapping):
+        value = metadata.get(SUBMISSION_METADATA_KEY)
+        if isinstance(value, str) and 0 < len(value) <= 200:
+            return value
+    return None
 
 
 def _noise_override(circuit: Any) -> bool | None:

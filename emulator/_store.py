@@ -33,6 +33,16 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 
 
+_SUBMISSIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    owner TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    PRIMARY KEY (owner, submission_id)
+)
+"""
+
+
 @dataclass(frozen=True)
 class JobRecord:
     """One stored job."""
@@ -61,6 +71,7 @@ class JobStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_SUBMISSIONS_SCHEMA)
 
     def close(self) -> None:
         """Close the database."""
@@ -93,6 +104,24 @@ class JobStore:
                 ),
             )
             return int(cur.lastrowid or 0)
+
+    def claim_submission(self, owner: str, submission_id: str, job_id: str) -> str:
+        """Tie a client's submission id to ``job_id`` unless it is tied already.
+
+        Returns:
+            The job id the submission belongs to: ``job_id`` for a new submission, the earlier
+            job's id for a resent one.
+        """
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO submissions (owner, submission_id, job_id) VALUES (?, ?, ?)",
+                (owner, submission_id, job_id),
+            )
+            row = self._db.execute(
+                "SELECT job_id FROM submissions WHERE owner = ? AND submission_id = ?",
+                (owner, submission_id),
+            ).fetchone()
+        return str(row[0])
 
     def get(self, job_id: str) -> JobRecord | None:
         """The job with ``job_id``, or ``None``."""

@@ -7,6 +7,7 @@ import pathlib
 import sys
 import time
 import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -294,3 +295,30 @@ def test_failed_jobs_injected(emulator_factory) -> None:
     )
     job = _post(emu.url, job_body([measure("m", "QB1")])).json()
     assert job["status"] == "failed" and job["errors"][0]["source"] == "iqm-server"
+
+
+def test_resent_submission_returns_the_first_job(emulator_factory: Any) -> None:
+    """A POST carrying a submission id that was seen before answers with the earlier job."""
+    import requests
+
+    emu = emulator_factory(machine="garnet", noise=False, seed=3)
+    body = {
+        "circuits": [
+            {
+                "name": "c",
+                "instructions": [
+                    {"name": "prx", "locus": ["QB1"], "args": {"angle": 3.14159, "phase": 0.0}},
+                    {"name": "measure", "locus": ["QB1"], "args": {"key": "m"}},
+                ],
+                "metadata": {"iqm_bridge_submission_id": "sub-1"},
+            }
+        ],
+        "shots": 10,
+    }
+    url = f"{emu.url}/api/v1/jobs/garnet/circuit?use_timeslot=false"
+    first = requests.post(url, json=body, timeout=10).json()
+    again = requests.post(url, json=body, timeout=10).json()
+    assert again["id"] == first["id"]
+    assert emu.job_count() == 1
+    about = requests.get(f"{emu.url}/api/v1/about", timeout=10).json()
+    assert "idempotent-submission" in about["features"]
