@@ -103,9 +103,7 @@ class IQMBackend(BackendV2):
         """
         defaults = RunOptions()
         fields = {name: getattr(defaults, name) for name in _RUN_OPTION_NAMES}
-        return Options(
-            **fields, memory=False, optimization_level=2, seed=None, seed_simulator=None
-        )
+        return Options(**fields, memory=False, optimization_level=2, seed=None, seed_simulator=None)
 
     @property
     def target(self) -> Target:
@@ -189,7 +187,9 @@ class IQMBackend(BackendV2):
         merged.update(options)
         return merged
 
-    def _prepare(self, circuit: QuantumCircuit, memory: bool, level: int, seed: int | None) -> Circuit:
+    def _prepare(
+        self, circuit: QuantumCircuit, memory: bool, level: int, seed: int | None
+    ) -> Circuit:
         if not isinstance(circuit, QuantumCircuit):
             raise CircuitValidationError(
                 f"backend.run takes QuantumCircuits, got {type(circuit).__name__}"
@@ -211,9 +211,7 @@ class IQMBackend(BackendV2):
             return ir
         return prepare_one(ir, self._device, level=level, seed=seed)
 
-    def run(
-        self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any
-    ) -> IQMJob:
+    def run(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> IQMJob:
         """Run circuits; a list goes out as one job (split only by ``max_circuits``).
 
         Transpiled circuits run as they are; others are compiled by iqm-bridge (see the module

@@ -77,8 +77,10 @@ def experiment_result(result: CircuitResult, memory: bool | None = None) -> Expe
         memory = bool(info.get("memory", False))
     bits = result.bits
     hist, mem = hex_counts_and_memory(bits, info.get("clbits"), memory)
-    data = ExperimentResultData(counts=hist, memory=mem) if mem is not None else (
-        ExperimentResultData(counts=hist)
+    data = (
+        ExperimentResultData(counts=hist, memory=mem)
+        if mem is not None
+        else (ExperimentResultData(counts=hist))
     )
     header = {
         "name": result.name,
@@ -184,4 +186,3 @@ class IQMJob(JobV1):
 
     def __repr__(self) -> str:
         return f"IQMJob(job_id={self.job_id()!r})"
-
