@@ -1,0 +1,194 @@
+"""Mid-circuit measurements: run them natively (measure + ``cc_prx``) when IQM hardware can.
+
+A tape runs natively when every ``qml.cond`` depends on one mid-circuit measurement and
+conditions only single-qubit gates (after decomposition). A gate conditioned on a result of 0
+becomes the gate followed by its inverse conditioned on 1. Any other tape falls back to
+PennyLane's deferred-measurement transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pennylane as qml
+from pennylane.measurements import MidMeasureMP
+from pennylane.ops import Conditional
+from pennylane.tape import QuantumScript, QuantumScriptBatch
+
+from iqm_bridge.adapters.pennylane._translate import GATE_NAMES, IGNORED
+
+__all__ = [
+    "native_mid_circuit_measurements",
+    "split_non_commuting_if_needed",
+    "stopping_condition",
+]
+
+_KNOWN = frozenset(GATE_NAMES) | IGNORED | {"Barrier"}
+
+
+def _gate_ok(op: Any) -> bool:
+    return getattr(op, "name", None) in _KNOWN
+
+
+def stopping_condition(op: Any) -> bool:
+    """Whether the device takes ``op`` as it is (PennyLane decomposes everything else)."""
+    if isinstance(op, MidMeasureMP):
+        return True
+    if isinstance(op, Conditional):
+        return _gate_ok(op.base) and len(op.base.wires) <= 1
+    return _gate_ok(op)
+
+
+def _null_postprocessing(results: Sequence[Any]) -> Any:
+    return results[0]
+
+
+def _branch_values(cond: Conditional) -> tuple[bool, bool] | None:
+    """(applies when the bit reads 0, applies when it reads 1), or None if not one bit."""
+    mv = cond.meas_val
+    if len(mv.measurements) != 1:
+        return None
+    try:
+        return bool(mv.processing_fn(0)), bool(mv.processing_fn(1))
+    except Exception:  # noqa: BLE001 - an unusual expression: let deferral handle it
+        return None
+
+
+def _single_qubit_decomposition(op: Any) -> list[Any] | None:
+    (tape,), _ = qml.devices.preprocess.decompose(
+        QuantumScript([op]), stopping_condition=_gate_ok, skip_initial_state_prep=False
+    )
+    ops = [o for o in tape.operations if o.name not in IGNORED]
+    if any(len(o.wires) > 1 for o in ops):
+        return None
+    return ops
+
+
+def _native_operations(tape: QuantumScript) -> list[Any] | None:
+    out: list[Any] = []
+    for op in tape.operations:
+        if not isinstance(op, Conditional):
+            out.append(op)
+            continue
+        branches = _branch_values(op)
+        if branches is None:
+            return None
+        ops = _single_qubit_decomposition(op.base)
+        if ops is None:
+            return None
+        mcm = op.meas_val.measurements[0]
+        on_one = qml.measurements.MeasurementValue([mcm], lambda v: v)
+        if branches == (False, True):
+            out.extend(Conditional(on_one, g) for g in ops)
+        elif branches == (True, True):
+            out.extend(ops)
+        elif branches == (True, False):
+            # U if bit == 0  <=>  U, then U^dagger if bit == 1
+            out.extend(ops)
+            inverse = [qml.adjoint(g, lazy=False) for g in reversed(ops)]
+            decomposed = []
+            for g in inverse:
+                parts = _single_qubit_decomposition(g)
+                if parts is None:
+                    return None
+                decomposed.extend(parts)
+            out.extend(Conditional(on_one, g) for g in decomposed)
+        # (False, False): never applied
+    return out
+
+
+@qml.transform
+def native_mid_circuit_measurements(
+    tape: QuantumScript,
+) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
+    """Keep mid-circuit measurements native where IQM hardware can, else defer them."""
+    if not any(isinstance(op, MidMeasureMP | Conditional) for op in tape.operations):
+        return (tape,), _null_postprocessing
+    ops = _native_operations(tape)
+    if ops is None:
+        return qml.defer_measurements(tape, allow_postselect=False)
+    return (tape.copy(operations=ops),), _null_postprocessing
+
+
+def _basis_keys(term: Any) -> dict[Any, object] | None:
+    rep = getattr(term, "pauli_rep", None)
+    if rep is not None and len(rep) == 1:
+        (word,) = rep.keys()
+        return dict(word.items())
+    if rep is not None and len(rep) == 0:
+        return {}
+    key = (term.name, hash(term))
+    return dict.fromkeys(term.wires, key)
+
+
+def _all_qubit_wise_commuting(tape: QuantumScript) -> bool:
+    basis: dict[Any, object] = {}
+
+    def claim(wire: Any, key: object) -> bool:
+        return basis.setdefault(wire, key) == key
+
+    for mp in tape.measurements:
+        if getattr(mp, "mv", None) is not None:
+            continue
+        obs = mp.obs
+        if obs is None:
+            wires = mp.wires if len(mp.wires) else tape.wires
+            if not all(claim(w, "Z") for w in wires):
+                return False
+            continue
+        try:
+            _, terms = obs.terms()
+        except Exception:  # noqa: BLE001 - an observable without terms is its own basis
+            terms = [obs]
+        for term in terms:
+            keys = _basis_keys(term)
+            if keys is None or not all(claim(w, k) for w, k in keys.items()):
+                return False
+    return True
+
+
+def _is_variance_of_sum(mp: Any) -> bool:
+    if not isinstance(mp, qml.measurements.VarianceMP) or mp.obs is None:
+        return False
+    try:
+        return len(mp.obs.terms()[1]) > 1
+    except Exception:  # noqa: BLE001 - no terms: a single observable
+        return False
+
+
+@qml.transform
+def split_non_commuting_if_needed(
+    tape: QuantumScript,
+) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
+    """Split a tape into qubit-wise-commuting groups, unless all of it commutes already.
+
+    One group needs no split (and keeps ``qml.var`` of a sum measurable in one go).
+    """
+    if _all_qubit_wise_commuting(tape):
+        return (tape,), _null_postprocessing
+    if not any(
+        isinstance(mp, qml.measurements.VarianceMP)
+        and mp.obs is not None
+        and len(mp.obs.terms()[1]) > 1
+        for mp in tape.measurements
+    ):
+        return qml.transforms.split_non_commuting(tape, grouping_strategy="qwc")
+    # PennyLane cannot split the terms of a variance: measure each measurement on its own
+    # tape (a variance of a sum then needs its own terms to commute qubit-wise)
+    tapes: list[QuantumScript] = []
+    fns: list[tuple[int, int, Callable[..., Any]]] = []
+    for mp in tape.measurements:
+        single = tape.copy(measurements=[mp])
+        sub, fn = split_non_commuting_if_needed(single)
+        fns.append((len(tapes), len(sub), fn))
+        tapes.extend(sub)
+    partitioned = tape.shots.has_partitioned_shots
+
+    def combine(results: Sequence[Any]) -> Any:
+        per_mp = [fn(results[start : start + n]) for start, n, fn in fns]
+        if partitioned:
+            return tuple(tuple(r[b] for r in per_mp) for b in range(tape.shots.num_copies))
+        return tuple(per_mp)
+
+    return tuple(tapes), combine
