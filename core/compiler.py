@@ -37,13 +37,14 @@ from iqm_bridge.core.placement import (
     perfect_layout,
     trivial_layout,
 )
-from iqm_bridge.core.routing import route_moves, route_swaps, sabre_layout
+from iqm_bridge.core.routing import RoutingResult, route_moves, route_swaps, sabre_layout
 from iqm_bridge.core.validation import validate, validate_native
 
 __all__ = ["CompileReport", "CompileResult", "PassReport", "compile", "circuit_depth"]
 
-_TRIALS = {0: 0, 1: 0, 2: 4, 3: 16}
+_TRIALS = {0: 0, 1: 0, 2: 4, 3: 8}
 _ITERATIONS = {0: 0, 1: 0, 2: 1, 3: 2}
+_FINALISTS = {0: 1, 1: 1, 2: 2, 3: 3}
 
 
 @attrs.frozen(slots=True)
@@ -214,22 +215,21 @@ def _star_layout(circuit: Circuit, device: Device, level: int) -> dict[str, str]
 
 def _place_lattice(
     lowered: Circuit, cmap: CouplingMap, level: int, seed: int | None
-) -> tuple[list[int], str, int]:
-    """Choose the initial layout (logical index -> physical index) for a lattice device."""
+) -> tuple[list[list[int]], str]:
+    """Candidate initial layouts (logical index -> physical index), best first."""
     qindex = {q: i for i, q in enumerate(lowered.qubits)}
     dag = build_dag(lowered.operations, qindex)
     n = len(lowered.qubits)
     if level < 2:
-        return trivial_layout(n, cmap), "trivial", 0
+        return [trivial_layout(n, cmap)], "trivial"
     load = _one_qubit_load(lowered)
     perfect = perfect_layout(n, dag.pairs, load, cmap)
     if perfect is not None:
-        return perfect, "perfect", 0
+        return [perfect], "perfect"
     rng = random.Random(seed)
     trials = _TRIALS[min(level, 3)]
     iterations = _ITERATIONS[min(level, 3)]
-    best: tuple[int, float] | None = None
-    best_layout: list[int] = []
+    scored: list[tuple[tuple[int, float], list[int]]] = []
     for t in range(trials):
         if t == 0:
             init = greedy_layout(n, dag.pairs, cmap)
@@ -241,9 +241,10 @@ def _place_lattice(
             init = perm[:n]
         layout, swaps = sabre_layout(dag, init, cmap, rng, iterations=iterations)
         key = (swaps, layout_cost(layout[:n], dag.pairs, load, cmap))
-        if best is None or key < best:
-            best, best_layout = key, layout
-    return best_layout, "sabre", best[0] if best else 0
+        if all(layout != other for _, other in scored):
+            scored.append((key, layout))
+    scored.sort(key=lambda item: item[0])
+    return [layout for _, layout in scored[: _FINALISTS[min(level, 3)]]], "sabre"
 
 
 def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless here
@@ -330,10 +331,23 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
             layout = [pindex[given[q]] for q in work.qubits]
             strategy = "given"
         else:
-            layout, strategy, _ = _place_lattice(work, cmap, level, seed)
+            layouts, strategy = _place_lattice(work, cmap, level, seed)
+            layout = layouts[0]
         timed("place", before, t0, before, strategy)
         t0 = time.perf_counter()
         routed = route_swaps(work, cmap, layout, seed=seed)
+        if strategy == "sabre" and len(layouts) > 1:
+            # the finalists of the layout search: keep the one with the fewest CZ after fusion
+            def cz_after_fusion(r: RoutingResult) -> int:
+                fused, _ = cancel_and_fuse(r.circuit)
+                return sum(1 for op in fused.operations if isinstance(op, Gate) and op.name == "cz")
+
+            best_cz = cz_after_fusion(routed)
+            for other in layouts[1:]:
+                candidate = route_swaps(work, cmap, other, seed=seed)
+                cz = cz_after_fusion(candidate)
+                if cz < best_cz:
+                    routed, best_cz = candidate, cz
         timed("route-swap", before, t0, len(routed.circuit), f"swaps={routed.swaps}")
     for q, f in logical_frames.items():
         dropped[routed.final_layout[q]] = f
