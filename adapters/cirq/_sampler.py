@@ -7,9 +7,8 @@ no point is re-lowered, re-routed or re-translated.
 
 from __future__ import annotations
 
-import collections
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -25,7 +24,6 @@ from iqm_bridge.adapters.cirq._convert import (
 )
 from iqm_bridge.adapters.cirq._device import IQMDevice
 from iqm_bridge.adapters.cirq._results import IQMResult, IQMResultMetadata, records_from_bits
-from iqm_bridge.core.compiler import compile as compile_circuit
 from iqm_bridge.core.errors import (
     CircuitValidationError,
     ConfigurationError,
@@ -34,13 +32,12 @@ from iqm_bridge.core.errors import (
 from iqm_bridge.core.ir import Circuit, Measure
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.submit import Connection, Job, JobStatus
+from iqm_bridge.core.templates import Template, get_template
 from iqm_bridge.core.validation import validate_native
 
 __all__ = ["IQMJob", "IQMSampler"]
 
 logger = logging.getLogger(__name__)
-
-_CACHE_SIZE = 64
 
 
 @attrs.frozen(slots=True)
@@ -163,7 +160,6 @@ class IQMSampler(cirq.Sampler):
         self.level = level
         self.seed = seed
         self._device: IQMDevice | None = None
-        self._templates: collections.OrderedDict[Any, Circuit] = collections.OrderedDict()
 
     def __repr__(self) -> str:
         return f"IQMSampler({self._conn!r})"
@@ -291,20 +287,21 @@ class IQMSampler(cirq.Sampler):
             out = []
             for resolver in resolvers:
                 conv = to_ir(cirq.resolve_parameters(program, resolver))
-                out.append((_Entry(index, resolver, conv), self._template(conv)))
+                out.append((_Entry(index, resolver, conv), self._template(conv).bind({})))
             return out
         template = self._template(converted)
-        names = sorted(template.parameters)
+        names = template.parameters
         if not names:
-            return [(_Entry(index, r, converted), template) for r in resolvers]
+            native = template.bind({})
+            return [(_Entry(index, r, converted), native) for r in resolvers]
         symbols = [sympy.Symbol(n) for n in names]
         out = []
         for resolver in resolvers:
-            values = {}
+            values = []
             for name, symbol in zip(names, symbols, strict=True):
                 value = resolver.value_of(symbol)
                 try:
-                    values[name] = float(value)
+                    values.append(float(value))
                 except TypeError:
                     raise UnboundParameterError(
                         f"symbol {name!r} of the circuit has no value at sweep point "
@@ -313,36 +310,51 @@ class IQMSampler(cirq.Sampler):
             out.append((_Entry(index, resolver, converted), template.bind(values)))
         return out
 
-    def _template(self, converted: Converted) -> Circuit:
+    def _template(self, converted: Converted) -> _Bindable:
         """The native circuit (symbolic if ``converted`` is), compiled once and cached."""
         ir = converted.circuit
-        device = self._conn.device
-        key = (ir, id(device), self.level, self.seed)
-        cached = self._templates.get(key)
-        if cached is not None:
-            self._templates.move_to_end(key)
-            return cached
         if not any(isinstance(op, Measure) for op in ir.operations):
             raise CircuitValidationError(
                 "the cirq circuit has no measurement, so it would return no results; add "
                 "cirq.measure(...)"
             )
+        device = self._conn.device
         bound_to_device = check_on_device(converted, device.components, device.name)
-        native: Circuit | None = None
         if bound_to_device:
+            # a circuit already native on these device qubits is submitted as it is
             probe = ir.bind(dict.fromkeys(ir.parameters, 0.0)) if ir.parameters else ir
             try:
                 validate_native(probe, device)
-                native = ir
             except CircuitValidationError:
-                native = None
-        if native is None:
-            layout = {q: q for q in ir.qubits} if bound_to_device else None
-            native = compile_circuit(
-                ir, device, seed=self.seed, level=self.level, initial_layout=layout
-            ).circuit
-        native = attrs.evolve(native, name=ir.name, metadata=ir.metadata)
-        self._templates[key] = native
-        if len(self._templates) > _CACHE_SIZE:
-            self._templates.popitem(last=False)
-        return native
+                pass
+            else:
+                return _Bindable(ir, None)
+        layout = {q: q for q in ir.qubits} if bound_to_device else None
+        template = get_template(ir, device, seed=self.seed, level=self.level, initial_layout=layout)
+        return _Bindable(None, template)
+
+
+class _Bindable:
+    """A native circuit to bind per sweep point: a compiled template or a ready native one."""
+
+    __slots__ = ("_native", "_template", "parameters")
+
+    def __init__(self, native: Circuit | None, template: Template | None) -> None:
+        self._native = native
+        self._template = template
+        if template is not None:
+            self.parameters: tuple[str, ...] = template.parameters
+        else:
+            assert native is not None
+            self.parameters = tuple(sorted(native.parameters))
+
+    def bind(self, values: Mapping[str, float] | Sequence[float]) -> Circuit:
+        """The native circuit at these values (by name, or in :attr:`parameters` order)."""
+        if self._template is not None:
+            return self._template.bind(values)
+        assert self._native is not None
+        if not self.parameters:
+            return self._native
+        if not isinstance(values, Mapping):
+            values = dict(zip(self.parameters, values, strict=True))
+        return self._native.bind(values)

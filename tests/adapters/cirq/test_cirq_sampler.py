@@ -1,0 +1,231 @@
+"""IQMSampler against the garnet emulator over HTTP, compared with cirq.Simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy
+
+cirq = pytest.importorskip("cirq")
+
+from iqm_bridge.adapters.cirq import IQMResult, IQMSampler  # noqa: E402
+from iqm_bridge.core.errors import (  # noqa: E402
+    CircuitValidationError,
+    ConfigurationError,
+    UnboundParameterError,
+    UnknownOptionError,
+)
+
+SHOTS = 2000
+
+
+def ghz(n: int) -> cirq.Circuit:
+    q = cirq.LineQubit.range(n)
+    return cirq.Circuit(
+        cirq.H(q[0]), [cirq.CNOT(q[i], q[i + 1]) for i in range(n - 1)], cirq.measure(*q, key="g")
+    )
+
+
+def qft4() -> cirq.Circuit:
+    q = cirq.LineQubit.range(4)
+    prep = [cirq.ry(0.4 + 0.5 * i).on(qb) for i, qb in enumerate(q)] + [cirq.X(q[1])]
+    return cirq.Circuit(prep, cirq.qft(*q), cirq.measure(*q, key="f"))
+
+
+def random5(seed: int = 11) -> cirq.Circuit:
+    domain = {
+        cirq.X: 1,
+        cirq.Y: 1,
+        cirq.H: 1,
+        cirq.S: 1,
+        cirq.T: 1,
+        cirq.X**0.3: 1,
+        cirq.Y**-0.7: 1,
+        cirq.H**0.5: 1,
+        cirq.rz(0.9): 1,
+        cirq.PhasedXPowGate(phase_exponent=0.2, exponent=0.4): 1,
+        cirq.PhasedXZGate(x_exponent=0.3, z_exponent=0.6, axis_phase_exponent=-0.25): 1,
+        cirq.CNOT: 2,
+        cirq.CZ: 2,
+        cirq.CZ**0.25: 2,
+        cirq.CNOT**0.5: 2,
+        cirq.SWAP: 2,
+        cirq.SWAP**0.5: 2,
+        cirq.ISWAP: 2,
+        cirq.ISWAP**-0.5: 2,
+        cirq.CCX: 3,
+        cirq.CCZ: 3,
+    }
+    q = cirq.LineQubit.range(5)
+    body = cirq.testing.random_circuit(
+        qubits=q, n_moments=10, op_density=0.9, gate_domain=domain, random_state=seed
+    )
+    return body + cirq.Circuit(
+        cirq.H.on_each(*q), cirq.measure(*q[:3], key="a"), cirq.measure(q[4], q[3], key="b")
+    )
+
+
+def feedback() -> cirq.Circuit:
+    a, b, c = cirq.LineQubit.range(3)
+    return cirq.Circuit(
+        cirq.ry(1.1).on(a),
+        cirq.measure(a, key="m"),
+        cirq.X(b).with_classical_controls("m"),
+        cirq.CNOT(b, c),
+        cirq.ry(0.5).on(c),
+        cirq.measure(b, c, key="out"),
+    )
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: ghz(5), qft4, random5, feedback], ids=["ghz5", "qft4", "random5", "feedback"]
+)
+def test_distribution_matches_cirq_simulator(
+    sampler: IQMSampler, make: Any, same_distribution: Any, simulate: Any
+) -> None:
+    circuit = make()
+    ours = sampler.run(circuit, repetitions=SHOTS)
+    assert isinstance(ours, IQMResult)
+    # cirq.Simulator samples mid-circuit measurements shot by shot: fewer oracle shots there
+    mid = not cirq.are_all_measurements_terminal(circuit)
+    same_distribution(ours, simulate(circuit, repetitions=3000 if mid else 20000))
+
+
+def test_matrix_gate_invert_mask_and_repeated_keys(
+    sampler: IQMSampler, same_distribution: Any, simulate: Any
+) -> None:
+    a, b = cirq.LineQubit.range(2)
+    u = cirq.testing.random_unitary(2, random_state=3)
+    circuit = cirq.Circuit(
+        cirq.MatrixGate(u).on(a),
+        cirq.measure(a, b, key="r", invert_mask=(False, True)),
+        cirq.H(b),
+        cirq.measure(a, b, key="r"),
+        cirq.ResetChannel().on(a),
+        cirq.measure(a, key="z", invert_mask=(True,)),
+    )
+    ours = sampler.run(circuit, repetitions=SHOTS)
+    assert ours.records["r"].shape == (SHOTS, 2, 2)
+    assert ours.records["z"].shape == (SHOTS, 1, 1)
+    assert ours.records["z"].all()  # reset then inverted readout
+    assert (ours.records["r"][:, 0, 1] == 1).all()  # b is |0>, inverted
+    same_distribution(ours, simulate(circuit, repetitions=3000))
+
+
+def test_multi_qubit_key_keeps_user_qubit_order(sampler: IQMSampler) -> None:
+    a, b, c = cirq.LineQubit.range(3)
+    circuit = cirq.Circuit(cirq.X(c), cirq.measure(c, a, b, key="k"))
+    result = sampler.run(circuit, repetitions=50)
+    assert (result.measurements["k"] == [1, 0, 0]).all()
+
+
+def test_sweep_of_50_points_is_one_job_in_sweep_order(
+    garnet: Any, sampler: IQMSampler, same_distribution: Any, simulate: Any
+) -> None:
+    a, b, c = cirq.LineQubit.range(3)
+    t, u = sympy.Symbol("t"), sympy.Symbol("u")
+    circuit = cirq.Circuit(
+        cirq.rx(2 * t + 0.5).on(a),
+        cirq.Y(b) ** (u / sympy.pi),
+        cirq.CNOT(a, c),
+        cirq.CZ(b, c) ** t,
+        cirq.measure(a, b, c, key="m"),
+    )
+    sweep = cirq.Linspace("t", 0, 1, 10) * cirq.Linspace("u", -1, 2, 5)
+    before = garnet.job_count()
+    results = sampler.run_sweep(circuit, sweep, repetitions=500)
+    assert garnet.job_count() - before == 1
+    assert len(results) == 50
+    assert [r.params for r in results] == list(cirq.to_resolvers(sweep))
+    assert len({r.metadata.job_id for r in results}) == 1
+    assert [r.metadata.circuit_index for r in results] == list(range(50))
+    for i in (0, 17, 49):
+        point = results[i].params
+        same_distribution(results[i], simulate(cirq.resolve_parameters(circuit, point)))
+
+
+def test_non_affine_parameters_resolved_per_point(
+    garnet: Any, sampler: IQMSampler, same_distribution: Any, simulate: Any
+) -> None:
+    (a,) = cirq.LineQubit.range(1)
+    t = sympy.Symbol("t")
+    circuit = cirq.Circuit(cirq.X(a) ** (t**2), cirq.measure(a, key="m"))
+    before = garnet.job_count()
+    results = sampler.run_sweep(circuit, cirq.Points("t", [0.0, 0.5, 1.0]), repetitions=SHOTS)
+    assert garnet.job_count() - before == 1
+    for r in results:
+        same_distribution(r, simulate(cirq.resolve_parameters(circuit, r.params)))
+
+
+def test_batch_is_one_job(garnet: Any, sampler: IQMSampler) -> None:
+    t = sympy.Symbol("t")
+    (a,) = cirq.LineQubit.range(1)
+    swept = cirq.Circuit(cirq.X(a) ** t, cirq.measure(a, key="x"))
+    before = garnet.job_count()
+    out = sampler.run_batch([ghz(3), swept], [None, cirq.Points("t", [0.0, 1.0])], repetitions=100)
+    assert garnet.job_count() - before == 1
+    assert [len(r) for r in out] == [1, 2]
+    assert out[1][0].measurements["x"].sum() == 0
+    assert out[1][1].measurements["x"].all()
+
+
+def test_max_circuits_splits_the_job(garnet: Any) -> None:
+    sampler = IQMSampler(garnet.url, max_circuits=4)
+    (a,) = cirq.LineQubit.range(1)
+    t = sympy.Symbol("t")
+    circuit = cirq.Circuit(cirq.X(a) ** t, cirq.measure(a, key="x"))
+    before = garnet.job_count()
+    results = sampler.run_sweep(circuit, cirq.Points("t", [0, 1] * 5), repetitions=20)
+    assert garnet.job_count() - before == 3
+    assert [int(r.measurements["x"].all()) for r in results] == [0, 1] * 5
+    assert "," in results[0].metadata.job_id
+
+
+def test_async_run(sampler: IQMSampler) -> None:
+    import duet
+
+    result = duet.run(sampler.run_async, ghz(2), repetitions=100)
+    hist = result.histogram(key="g")
+    assert set(hist) <= {0, 3}
+
+    results = duet.run(sampler.run_batch_async, [ghz(2), ghz(3)], None, 50)
+    assert set(results[1][0].histogram(key="g")) <= {0, 7}
+
+
+def test_sample_dataframe(sampler: IQMSampler) -> None:
+    frame = sampler.sample(ghz(2), repetitions=20)
+    assert set(frame["g"]) <= {0, 3}
+
+
+def test_metadata_has_calibration_set(sampler: IQMSampler) -> None:
+    result = sampler.run(ghz(2), repetitions=10)
+    assert result.metadata.calibration_set_id == sampler.connection.device.calibration_set_id
+
+
+def test_device_qubits_run_in_place(sampler: IQMSampler) -> None:
+    q1, q2 = cirq.NamedQubit("QB1"), cirq.NamedQubit("QB2")
+    circuit = cirq.Circuit(cirq.X(q2), cirq.CNOT(q2, q1), cirq.measure(q1, q2, key="m"))
+    result = sampler.run(circuit, repetitions=30)
+    assert (result.measurements["m"] == [1, 1]).all()
+
+
+def test_errors_no_measurement_unbound_and_options(sampler: IQMSampler, garnet: Any) -> None:
+    (a,) = cirq.LineQubit.range(1)
+    with pytest.raises(CircuitValidationError, match="no measurement"):
+        sampler.run(cirq.Circuit(cirq.X(a)))
+    t = sympy.Symbol("theta")
+    with pytest.raises(UnboundParameterError, match="'theta'"):
+        sampler.run(cirq.Circuit(cirq.X(a) ** t, cirq.measure(a, key="m")))
+    with pytest.raises(UnknownOptionError, match="shotz"):
+        IQMSampler(garnet.url, shotz=3)
+    with pytest.raises(ConfigurationError, match="repetitions"):
+        IQMSampler(garnet.url, shots=3)
+
+
+def test_star_machine(deneb: Any, same_distribution: Any, simulate: Any) -> None:
+    sampler = IQMSampler(deneb.url)
+    circuit = ghz(4)
+    same_distribution(sampler.run(circuit, repetitions=SHOTS), simulate(circuit))
+    np.testing.assert_equal(len(sampler.device.resonators), 1)
