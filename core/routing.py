@@ -335,7 +335,7 @@ def route_swaps(
         cmap: the device's coupling map.
         layout: logical qubit index (in ``circuit.qubits`` order) -> physical index; may be
             longer than the circuit (virtual idle qubits) as :func:`sabre_layout` returns.
-        seed: seeds the tie-breaking.
+        seed: seeds the tie-breaking (``None`` means 0: routing is deterministic).
         dag: the circuit's dependency structure, if already built.
 
     Returns:
@@ -347,7 +347,7 @@ def route_swaps(
     if dag is None:
         dag = build_dag(ops, qindex)
     full = _extend_layout(layout, len(cmap.qubits))
-    rng = random.Random(seed)
+    rng = random.Random(0 if seed is None else seed)
     final, swaps, events = sabre_pass(
         dag.pairs, dag.preds2, dag.succs2, full, cmap, rng, record=True
     )

@@ -1,0 +1,86 @@
+"""SWAP routing (SABRE) and MOVE routing."""
+
+from __future__ import annotations
+
+import pathlib
+import random
+import sys
+
+from iqm_bridge.core._dag import build_dag
+from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
+from iqm_bridge.core.placement import coupling_map, greedy_layout, perfect_layout
+from iqm_bridge.core.routing import route_moves, route_swaps, sabre_layout
+from iqm_bridge.core.validation import validate_native
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _devices import assert_equivalent, lattice_device, star_device  # noqa: E402
+
+LATTICE = lattice_device()
+CMAP = coupling_map(LATTICE)
+
+
+class _Result:
+    def __init__(self, routed) -> None:  # type: ignore[no-untyped-def]
+        self.circuit = routed.circuit
+        self.final_layout = routed.final_layout
+        self.report = type("R", (), {"dropped_frames": {}})()
+
+
+def test_two_qubit_dag_inherits_dependencies_through_other_ops() -> None:
+    ops = [
+        Gate("cz", ("a", "b")), Gate("prx", ("b",), (1.0, 0.0)), Measure(("b",), "m"),
+        Conditional(Gate("prx", ("c",), (1.0, 0.0)), "m"), Gate("cz", ("c", "d")),
+    ]
+    dag = build_dag(ops, {q: i for i, q in enumerate("abcd")})
+    assert dag.two_qubit == [0, 4]
+    assert dag.preds2 == [[], [0]]
+    assert dag.succs2 == [[1], []]
+
+
+def test_all_to_all_circuit_routes_on_the_lattice() -> None:
+    names = [f"q{i}" for i in range(8)]
+    ops = [Gate("prx", (q,), (0.5, 0.1 * i)) for i, q in enumerate(names)]
+    ops += [Gate("cz", (a, b)) for i, a in enumerate(names) for b in names[i + 1:]]
+    c = Circuit(tuple(names), tuple(ops))
+    routed = route_swaps(c, CMAP, list(range(8)), seed=1)
+    validate_native(routed.circuit, LATTICE)
+    assert routed.swaps > 0
+    assert_equivalent(c, _Result(routed))
+
+
+def test_sabre_layout_beats_a_bad_start() -> None:
+    names = [f"q{i}" for i in range(6)]
+    c = Circuit(tuple(names), tuple(Gate("cz", (names[i], names[i + 1])) for i in range(5)))
+    dag = build_dag(c.operations, {q: i for i, q in enumerate(names)})
+    rng = random.Random(0)
+    spread = [0, 19, 2, 17, 6, 12]  # far apart on purpose
+    _, swaps = sabre_layout(dag, spread, CMAP, rng, iterations=2)
+    assert swaps < route_swaps(c, CMAP, spread).swaps
+
+
+def test_perfect_layout_for_a_ring_and_greedy_fallback() -> None:
+    pairs = [(i, (i + 1) % 12) for i in range(12)]
+    layout = perfect_layout(12, pairs, [0] * 12, CMAP)
+    assert layout is not None
+    assert all(CMAP.dist[layout[a]][layout[b]] == 1 for a, b in pairs)
+    clique = [(a, b) for a in range(6) for b in range(a + 1, 6)]
+    assert perfect_layout(6, clique, [0] * 6, CMAP) is None
+    greedy = greedy_layout(6, clique, CMAP)
+    assert len(set(greedy)) == 6
+
+
+def test_move_routing_keeps_the_rules() -> None:
+    star = star_device()
+    c = Circuit.from_operations([
+        Gate("prx", ("a",), (1.0, 0.0)), Gate("cz", ("a", "b")), Gate("cz", ("c", "b")),
+        Gate("prx", ("b",), (0.3, 0.2)), Gate("cz", ("a", "c")), Measure(("a", "b", "c"), "m"),
+    ])
+    routed = route_moves(c, star, {"a": "QB1", "b": "QB2", "c": "QB3"})
+    validate_native(routed.circuit, star)
+    names = [op.name for op in routed.circuit.operations if isinstance(op, Gate)]
+    assert names.count("cz") == 3
+    # b stays in the resonator for both of its CZs, then c for the last one
+    assert routed.moves == 4
+    assert_equivalent(Circuit(c.qubits, c.operations[:-1]),
+                      _Result(route_moves(Circuit(c.qubits, c.operations[:-1]), star,
+                                          {"a": "QB1", "b": "QB2", "c": "QB3"})))
