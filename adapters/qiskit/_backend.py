@@ -25,6 +25,9 @@ from qiskit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
+from iqm_bridge.adapters.qiskit._convert import NATIVE_NAMES, to_ir, uses_only
+from iqm_bridge.adapters.qiskit._job import IQMJob
+from iqm_bridge.adapters.qiskit._target import build_target
 from iqm_bridge.core.compiler import compile as compile_circuit
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import (
@@ -38,10 +41,6 @@ from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.pipeline import prepare_one
 from iqm_bridge.core.submit import Connection
 from iqm_bridge.core.validation import validate_native
-
-from iqm_bridge.adapters.qiskit._convert import NATIVE_NAMES, to_ir, uses_only
-from iqm_bridge.adapters.qiskit._job import IQMJob
-from iqm_bridge.adapters.qiskit._target import build_target
 
 __all__ = ["IQMBackend", "IQMProvider"]
 

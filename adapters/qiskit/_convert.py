@@ -23,7 +23,6 @@ from qiskit.circuit import (
     Instruction,
     ParameterExpression,
     QuantumCircuit,
-    Qubit,
 )
 
 from iqm_bridge.core.errors import (

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from qiskit.providers import JobStatus, JobV1
 from qiskit.result import Result
 from qiskit.result.models import ExperimentResult, ExperimentResultData
 
+from iqm_bridge.adapters.qiskit._convert import QISKIT_METADATA_KEY
 from iqm_bridge.core.keys import MeasurementBits
 from iqm_bridge.core.submit import CircuitResult, Job
 from iqm_bridge.core.submit import JobStatus as CoreStatus
-
-from iqm_bridge.adapters.qiskit._convert import QISKIT_METADATA_KEY
 
 if TYPE_CHECKING:
     from iqm_bridge.adapters.qiskit._backend import IQMBackend
@@ -49,9 +48,12 @@ def hex_counts_and_memory(
     if columns is not None:
         table = table[:, list(columns)]
     shots, width = table.shape
-    if width <= 63:
-        weights = np.left_shift(np.int64(1), np.arange(width, dtype=np.int64))
-        packed = table.astype(np.int64) @ weights if width else np.zeros(shots, dtype=np.int64)
+    if width <= 64:
+        # clbit j -> bit j of a little-endian uint64 per shot
+        packed_bytes = np.packbits(table, axis=1, bitorder="little")
+        buf = np.zeros((shots, 8), dtype=np.uint8)
+        buf[:, : packed_bytes.shape[1]] = packed_bytes
+        packed = buf.view("<u8").reshape(-1)
         uniq, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
         labels = [hex(v) for v in uniq.tolist()]
     else:
