@@ -51,6 +51,8 @@ def native_circuits(draw: st.DrawFn) -> Circuit:
             key, qs = draw(st.sampled_from(keys))
             gate = Gate("prx", (draw(st.sampled_from(QUBITS)),), (draw(finite), draw(finite)))
             ops.append(Conditional(gate, key, draw(st.integers(0, len(qs) - 1))))
+    if not ops:  # a circuit the server accepts has at least one instruction
+        ops.append(Gate("prx", (QUBITS[0],), (draw(finite), draw(finite))))
     return Circuit(QUBITS, ops, name="c", metadata={"note": "x"})
 
 
