@@ -38,6 +38,7 @@ from iqm_bridge.core.parameters import Expression, Parameter, ParamValue
 from iqm_bridge.core.pipeline import prepare, prepare_one, run
 from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
 from iqm_bridge.core.submit import CircuitResult, Connection, Job, JobStatus, RetryPolicy
+from iqm_bridge.core.templates import Template, get_template
 from iqm_bridge.core.validation import validate, validate_native
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "ResultFormatError",
     "RetryPolicy",
     "RunOptions",
+    "Template",
     "ServerError",
     "UnboundParameterError",
     "UnknownOptionError",
@@ -95,6 +97,7 @@ __all__ = [
     "from_iqm_circuit",
     "gate_def",
     "gate_unitary",
+    "get_template",
     "lower",
     "lower_gate",
     "prepare",
