@@ -18,7 +18,7 @@ from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.submit import Connection, Job
 from iqm_bridge.core.validation import validate_native
 
-__all__ = ["prepare", "prepare_one", "run"]
+__all__ = ["prepare", "prepare_one", "prepare_sweep", "run"]
 
 
 def _is_native_on(circuit: Circuit, device: Device) -> bool:
@@ -71,6 +71,39 @@ def prepare(
 ) -> list[Circuit]:
     """:func:`prepare_one` for each circuit, in order."""
     return [prepare_one(c, device, level=level, seed=seed) for c in circuits]
+
+
+def prepare_sweep(
+    circuit: Circuit,
+    device: Device,
+    bindings: Sequence[Mapping[str, float]],
+    *,
+    level: int = 2,
+    seed: int | None = None,
+) -> list[Circuit]:
+    """Compile a symbolic circuit once (cached by structure) and bind it per parameter set.
+
+    Args:
+        circuit: a circuit whose parameters may be symbolic.
+        device: the target device.
+        bindings: one mapping of parameter values per circuit to produce.
+
+    Raises:
+        UnboundParameterError: a binding leaves a parameter without a value.
+        CircuitValidationError: the circuit cannot run on the device.
+    """
+    from iqm_bridge.core.templates import get_template
+
+    if not any(isinstance(op, Measure) for op in circuit.operations):
+        raise CircuitValidationError(
+            f"circuit {circuit.name!r} has no measurement, so it would return no results; "
+            "add a measurement"
+        )
+    if not circuit.parameters:
+        native = prepare_one(circuit, device, level=level, seed=seed)
+        return [native for _ in bindings]
+    template = get_template(circuit, device, level=level, seed=seed)
+    return [template.bind(values) for values in bindings]
 
 
 def run(
