@@ -34,6 +34,8 @@ from pennylane.transforms import (
 from pennylane.transforms.core import CompilePipeline
 
 from iqm_bridge.adapters.pennylane._mcm import (
+    decomposer,
+    diagonalize_remaining,
     native_mid_circuit_measurements,
     split_non_commuting_if_needed,
     stopping_condition,
@@ -71,14 +73,7 @@ def require_shots(tape: QuantumScript) -> tuple[QuantumScriptBatch, Callable[...
 
 
 def _sample_measurement(mp: Any) -> bool:
-    return isinstance(
-        mp,
-        qml.measurements.ExpectationMP
-        | qml.measurements.VarianceMP
-        | qml.measurements.ProbabilityMP
-        | qml.measurements.SampleMP
-        | qml.measurements.CountsMP,
-    )
+    return isinstance(mp, qml.measurements.SampleMeasurement)
 
 
 def _gradients_wanted(config: ExecutionConfig) -> bool:
@@ -246,11 +241,13 @@ class IQMDevice(Device):
             program.add_transform(native_mid_circuit_measurements)
         program.add_transform(split_non_commuting_if_needed)
         program.add_transform(diagonalize_measurements, supported_base_obs={qml.Z})
+        program.add_transform(diagonalize_remaining)
         program.add_transform(
             decompose,
             stopping_condition=stopping_condition,
             target_gates=self.capabilities.gate_set() if self.capabilities else None,
             skip_initial_state_prep=False,
+            decomposer=decomposer,
             name=self.name,
         )
         program.add_transform(

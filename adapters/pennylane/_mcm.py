@@ -21,6 +21,8 @@ from iqm_bridge.adapters.pennylane._translate import GATE_NAMES, IGNORED
 __all__ = [
     "native_mid_circuit_measurements",
     "split_non_commuting_if_needed",
+    "decomposer",
+    "diagonalize_remaining",
     "stopping_condition",
 ]
 
@@ -38,6 +40,15 @@ def stopping_condition(op: Any) -> bool:
     if isinstance(op, Conditional):
         return _gate_ok(op.base) and len(op.base.wires) <= 1
     return _gate_ok(op)
+
+
+def decomposer(op: Any) -> Any:
+    """An operator's decomposition; a matrix-only operator becomes a ``QubitUnitary`` first."""
+    if op.has_decomposition:
+        return op.decomposition()
+    if op.has_matrix and len(op.wires):
+        return [qml.QubitUnitary(op.matrix(), wires=op.wires)]
+    return op.decomposition()  # raises PennyLane's own error naming the operator
 
 
 def _null_postprocessing(results: Sequence[Any]) -> Any:
@@ -192,3 +203,24 @@ def split_non_commuting_if_needed(
         return tuple(per_mp)
 
     return tuple(tapes), combine
+
+
+@qml.transform
+def diagonalize_remaining(tape: QuantumScript) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
+    """Rotate into the eigenbasis of observables left non-diagonal (``Hermitian``, projectors).
+
+    Runs after ``diagonalize_measurements`` (which turns Pauli words into Z words); the
+    observables keep their eigenvalues, so results are read from computational samples.
+    """
+    extra: list[Any] = []
+    seen: set[Any] = set()
+    for mp in tape.measurements:
+        obs = getattr(mp, "obs", None)
+        if obs is None or obs in seen:
+            continue
+        seen.add(obs)
+        gates = obs.diagonalizing_gates() if obs.has_diagonalizing_gates else []
+        extra.extend(gates)
+    if not extra:
+        return (tape,), _null_postprocessing
+    return (tape.copy(operations=list(tape.operations) + extra),), _null_postprocessing

@@ -8,10 +8,8 @@ import numpy as np
 from pennylane.exceptions import DeviceError
 from pennylane.measurements import (
     CountsMP,
-    ExpectationMP,
     ProbabilityMP,
     SampleMP,
-    VarianceMP,
 )
 from pennylane.tape import QuantumScript
 from pennylane.transforms.dynamic_one_shot import gather_mcm
@@ -68,8 +66,6 @@ def _bin_result(
                 out.append(_empty(mp))
                 continue
             out.append(gather_mcm(mp, mcm_map, is_valid, postselect_mode=postselect_mode))
-        elif not isinstance(mp, ExpectationMP | VarianceMP | ProbabilityMP | SampleMP | CountsMP):
-            raise DeviceError(f"measurement {mp} is not supported by the 'iqm' device")
         elif len(kept) == 0:
             out.append(_empty(mp))
         else:
