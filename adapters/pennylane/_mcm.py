@@ -172,19 +172,16 @@ def _is_variance_of_sum(mp: Any) -> bool:
 def split_non_commuting_if_needed(
     tape: QuantumScript,
 ) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
-    """Split a tape into qubit-wise-commuting groups, unless all of it commutes already.
+    """Split a tape into qubit-wise-commuting groups.
 
-    One group needs no split (and keeps ``qml.var`` of a sum measurable in one go).
+    PennyLane's ``split_non_commuting`` cannot split the terms of a ``qml.var`` of a sum; a
+    tape with one is kept whole when everything on it commutes qubit-wise, and otherwise
+    split per measurement.
     """
+    if not any(_is_variance_of_sum(mp) for mp in tape.measurements):
+        return qml.transforms.split_non_commuting(tape, grouping_strategy="qwc")
     if _all_qubit_wise_commuting(tape):
         return (tape,), _null_postprocessing
-    if not any(
-        isinstance(mp, qml.measurements.VarianceMP)
-        and mp.obs is not None
-        and len(mp.obs.terms()[1]) > 1
-        for mp in tape.measurements
-    ):
-        return qml.transforms.split_non_commuting(tape, grouping_strategy="qwc")
     # PennyLane cannot split the terms of a variance: measure each measurement on its own
     # tape (a variance of a sum then needs its own terms to commute qubit-wise)
     tapes: list[QuantumScript] = []
