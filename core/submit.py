@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -134,20 +135,98 @@ _CERTAINLY_NOT_SENT = frozenset({"ConnectTimeout", "NewConnectionError"})
 class RetryPolicy:
     """Bounded retries with exponential backoff and jitter for idempotent requests.
 
+    Connection errors, timeouts, 429, 502, 503 and 504 are retried. A 429 or 503 answer's
+    ``Retry-After`` header is honoured (up to ``max_retry_after``) when the installed
+    iqm-client lets us see it (it raises without the response; see
+    ``_install_retry_after_probe``); otherwise the jittered backoff applies. A job
+    submission is resent only when that cannot create a second job.
+
     Attributes:
         attempts: total tries (1 = no retry).
         base_delay: first backoff in seconds.
         max_delay: backoff cap in seconds.
+        max_retry_after: the longest ``Retry-After`` pause honoured, in seconds.
     """
 
-    attempts: int = 6
+    attempts: int = 10
     base_delay: float = 0.05
     max_delay: float = 2.0
+    max_retry_after: float = 60.0
 
     def delays(self) -> Iterator[float]:
         """Backoff delays between attempts (full jitter)."""
         for i in range(self.attempts - 1):
             yield random.uniform(0, min(self.max_delay, self.base_delay * 2**i))
+
+    def wait_for(self, backoff: float, retry_after: float | None) -> float:
+        """The pause before the next try: the server's ``Retry-After`` (capped at
+        ``max_retry_after``) when it gave one, else the jittered backoff."""
+        if retry_after is None:
+            return backoff
+        return max(backoff, min(retry_after, self.max_retry_after))
+
+
+# iqm-client raises ``RateLimitError``/``SystemUnavailableError`` with the message only: the
+# response and its ``Retry-After`` header are gone by then. So the HTTP method handed to
+# iqm-client's ``send_request`` is wrapped to note the header (per thread) before iqm-client
+# turns the answer into an exception; without that hook we fall back to plain backoff.
+_hints = threading.local()
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds or seconds < 0:  # NaN or in the past
+        return 0.0 if seconds == seconds else None
+    return seconds
+
+
+def _take_retry_after() -> float | None:
+    value: float | None = getattr(_hints, "retry_after", None)
+    _hints.retry_after = None
+    return value
+
+
+def _install_retry_after_probe(client: Any) -> bool:
+    """Note ``Retry-After`` of 429/503 answers that pass through ``client`` (an IQMClient).
+
+    Returns:
+        Whether the hook could be installed (iqm-client's internals are as expected).
+    """
+    server = getattr(getattr(client, "_executor", None), "client", None)
+    original = getattr(server, "send_request", None)
+    if original is None or getattr(original, "_iqm_bridge_probe", False):
+        return original is not None
+
+    def send_request(http_method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def method(url: str, **kw: Any) -> Any:
+            response = http_method(url, **kw)
+            if getattr(response, "status_code", None) in (429, 503):
+                _hints.retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+            return response
+
+        # iqm-client tells mutating requests from the method's name
+        method.__name__ = getattr(http_method, "__name__", "get")
+        return original(method, *args, **kwargs)
+
+    send_request._iqm_bridge_probe = True  # type: ignore[attr-defined]
+    try:
+        server.send_request = send_request  # type: ignore[union-attr]
+    except AttributeError:
+        return False
+    return True
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -273,6 +352,8 @@ class Connection:
                 raise ConfigurationError(
                     f"cannot connect to the IQM server at {self._url}: {exc}"
                 ) from None
+            if not _install_retry_after_probe(self._client):
+                logger.debug("iqm-client hides Retry-After here; 429 answers use plain backoff")
         return self._client
 
     @property
@@ -304,14 +385,17 @@ class Connection:
         """Run an idempotent request with retries; map errors to our hierarchy."""
         delays = self.retry.delays()
         while True:
+            _hints.retry_after = None
             try:
                 return fn()
             except IQMBridgeError:
                 raise
             except Exception as exc:
+                retry_after = _take_retry_after()
                 if _is_retryable(exc):
                     delay = next(delays, None)
                     if delay is not None:
+                        delay = self.retry.wait_for(delay, retry_after)
                         logger.info("%s: %s; retrying in %.2f s", what, type(exc).__name__, delay)
                         time.sleep(delay)
                         continue
@@ -412,10 +496,10 @@ class Connection:
         if self._idempotent is None:
             try:
                 about = self._call(lambda: self.client.get_about(), "reading the server's about")
-                features = about.get("features") or ()
-                self._idempotent = SUBMISSION_FEATURE in features
             except IQMBridgeError:
-                self._idempotent = False
+                return False  # unknown for now (server unreachable): ask again next time
+            features = about.get("features") if isinstance(about, Mapping) else None
+            self._idempotent = isinstance(features, list | tuple) and SUBMISSION_FEATURE in features
         return self._idempotent
 
     def _submit_chunk(self, circuits: list[Any], opts: RunOptions) -> str:
@@ -427,11 +511,17 @@ class Connection:
         definition = self._definition(circuits, opts)
         client = self.client
         delays = self.retry.delays()
+        tries = 0
         while True:
+            tries += 1
+            _hints.retry_after = None
             try:
                 tracker = client.submit_circuit_job(definition, use_timeslot=opts.use_timeslot)
                 return str(tracker.job_id)
+            except IQMBridgeError:
+                raise
             except Exception as exc:
+                retry_after = _take_retry_after()
                 # the server answered and refused (503, 429): nothing was created
                 refused = type(exc).__name__ in {"SystemUnavailableError", "RateLimitError"}
                 ambiguous = _is_retryable(exc) and not refused and not _certainly_not_sent(exc)
@@ -443,6 +533,7 @@ class Connection:
                 if safe:
                     delay = next(delays, None)
                     if delay is not None:
+                        delay = self.retry.wait_for(delay, retry_after)
                         logger.info(
                             "job submission: %s; resending submission %s in %.2f s",
                             type(exc).__name__,
@@ -452,12 +543,18 @@ class Connection:
                         time.sleep(delay)
                         continue
                 if ambiguous:
+                    why = (
+                        f"it was sent {tries} times (the server deduplicates resent jobs) and "
+                        "the last answer was lost too"
+                        if safe
+                        else "it was not resent, to avoid a duplicate job"
+                    )
                     raise AmbiguousSubmissionError(
                         f"the job submission to {self._url} failed with {type(exc).__name__} "
-                        "after the request may have reached the server; it was not resent to "
-                        "avoid a duplicate job. The job, if created, carries circuit metadata "
-                        f"{SUBMISSION_METADATA_KEY}={submission_id!r}: check the server's job "
-                        "list before submitting again."
+                        f"after the request may have reached the server; {why}. The job, if "
+                        f"created, carries circuit metadata {SUBMISSION_METADATA_KEY}="
+                        f"{submission_id!r}: check the server's job list (or the IQM portal) "
+                        "before submitting again."
                     ) from exc
                 raise _translate(exc, "submitting the job") from exc
 

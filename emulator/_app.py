@@ -32,6 +32,7 @@ from iqm_bridge.emulator._calibration import calibration_set, noise_model, quali
 from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, parse_job
 from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
+from iqm_bridge.emulator._ratelimit import RateLimit, RateLimiter
 from iqm_bridge.emulator._results import counts_json, measurements_json
 from iqm_bridge.emulator._simulator import TooManyQubitsError, run_circuit
 from iqm_bridge.emulator._store import JobRecord, JobStore
@@ -58,6 +59,7 @@ class ServerConfig:
         immediate_timeout: how long a POST waits for its job to finish before answering.
         limits: request limits.
         faults: fault injection.
+        rate_limit: per-token request rate limit (``None``: unlimited).
     """
 
     machines: tuple[str, ...] = ("garnet",)
@@ -69,6 +71,7 @@ class ServerConfig:
     immediate_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
     faults: FaultOptions = field(default_factory=FaultOptions)
+    rate_limit: RateLimit | None = None
 
 
 def _now() -> str:
@@ -126,6 +129,7 @@ class EmulatorApp:
         self._stopping = False
         self._waiters: dict[str, list[Any]] = {}
         self._faults: FaultInjector | None = None
+        self.rate_limiter: RateLimiter | None = None
         self._holding: str | None = None  # waiting job the worker has taken from the queue
         for job_id in self.store.unfinished():
             rec = self.store.get(job_id)
@@ -426,22 +430,20 @@ class EmulatorApp:
         else:
             parsed = parse_job(body, machine, self.config.limits)
         job_id = str(uuid.uuid4())
-        if parsed.submission_id is not None:
-            earlier = self.store.claim_submission(owner, parsed.submission_id, job_id)
-            if earlier != job_id:
-                # the first copy may still be on its way into the store: wait for it briefly
-                for _ in range(500):
-                    rec = self.store.get(earlier)
-                    if rec is not None:
-                        return _json(self._job_json(rec))
-                    await asyncio.sleep(0.01)
-                raise RequestError(
-                    409, "conflict", f"submission {parsed.submission_id} is already being created"
-                )
-        self.store.create(
+        # the job and its client submission id are stored in one transaction, so a resent
+        # copy (even after a crash and restart) finds the job the first copy created
+        earlier = self.store.create(
             job_id, owner, machine.name, body, options, parsed.calibration_set_id,
-            [_entry("created")],
+            [_entry("created")], submission_id=parsed.submission_id,
         )  # fmt: skip
+        if earlier is not None:
+            rec = self.store.get(earlier)
+            if rec is not None:
+                return _json(self._job_json(rec))
+            raise RequestError(  # the earlier job was deleted by its owner
+                409, "conflict", f"submission {parsed.submission_id} was already used for a "
+                "job that has since been deleted; submit with a new submission id",
+            )  # fmt: skip
         loop = asyncio.get_running_loop()
         done = loop.create_future()
 
@@ -549,7 +551,9 @@ class EmulatorApp:
                 Exception: on_crash,
             },
         )
+        asgi: Any = app
+        if self.config.rate_limit is not None:
+            self.rate_limiter = asgi = RateLimiter(asgi, self.config.rate_limit)
         if self.config.faults.active or self.config.faults.job_failure_rate:
-            self._faults = FaultInjector(app, self.config.faults)
-            return self._faults
-        return app
+            self._faults = asgi = FaultInjector(asgi, self.config.faults)
+        return asgi

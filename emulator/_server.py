@@ -21,6 +21,7 @@ from iqm_bridge.emulator._app import EmulatorApp, ServerConfig
 from iqm_bridge.emulator._circuits import Limits
 from iqm_bridge.emulator._faults import FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES
+from iqm_bridge.emulator._ratelimit import RateLimit
 
 __all__ = ["Emulator", "start_embedded", "stop_embedded"]
 
@@ -48,6 +49,8 @@ class Emulator:
         limits: full request limits (overrides ``max_qubits``).
         faults: fault injection options.
         immediate_timeout: how long a POST waits for its job before answering.
+        rate_limit: per-token request rate limit, ``"RATE"`` or ``"RATE/BURST"`` (requests per
+            second, bucket size), answered ``429`` with ``Retry-After`` (``None``: unlimited).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class Emulator:
         limits: Limits | None = None,
         faults: FaultOptions | None = None,
         immediate_timeout: float = 10.0,
+        rate_limit: str | RateLimit | None = None,
     ) -> None:
         if machines is None:
             machines = (machine,) if machine is not None else MACHINE_NAMES
@@ -80,6 +84,7 @@ class Emulator:
             immediate_timeout=immediate_timeout,
             limits=limits if limits is not None else Limits(max_qubits=max_qubits),
             faults=faults if faults is not None else FaultOptions(),
+            rate_limit=RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit,
         )
         self.host = host
         self.port = port
@@ -185,6 +190,12 @@ class Emulator:
         """How many faults of each kind were injected so far."""
         faults = self.app._faults if self.app is not None else None
         return dict(faults.injected) if faults is not None else {}
+
+    @property
+    def rate_limited(self) -> int:
+        """How many requests were refused with ``429`` by the rate limit so far."""
+        limiter = self.app.rate_limiter if self.app is not None else None
+        return limiter.refused if limiter is not None else 0
 
 
 _embedded: Emulator | None = None

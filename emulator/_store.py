@@ -87,23 +87,51 @@ class JobStore:
         options: dict[str, Any],
         calibration_set_id: str | None,
         timeline: list[dict[str, str]],
-    ) -> int:
-        """Store a new waiting job and return its sequence number."""
+        submission_id: str | None = None,
+    ) -> str | None:
+        """Store a new waiting job, unless its client submission id was seen before.
+
+        The job row and the submission id are written in one transaction, so a crash can
+        never leave one without the other.
+
+        Returns:
+            ``None`` if the job was stored, else the id of the job the same owner's earlier
+            submission with ``submission_id`` created (nothing is stored then).
+        """
         with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO jobs (id, owner, qc, status, payload, options, calibration_set_id,"
-                " timeline, errors) VALUES (?, ?, ?, 'waiting', ?, ?, ?, ?, '[]')",
-                (
-                    job_id,
-                    owner,
-                    qc,
-                    payload,
-                    json.dumps(options),
-                    calibration_set_id,
-                    json.dumps(timeline),
-                ),
-            )
-            return int(cur.lastrowid or 0)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if submission_id is not None:
+                    row = self._db.execute(
+                        "SELECT job_id FROM submissions WHERE owner = ? AND submission_id = ?",
+                        (owner, submission_id),
+                    ).fetchone()
+                    if row is not None:
+                        self._db.execute("COMMIT")
+                        return str(row[0])
+                    self._db.execute(
+                        "INSERT INTO submissions (owner, submission_id, job_id) VALUES (?, ?, ?)",
+                        (owner, submission_id, job_id),
+                    )
+                self._db.execute(
+                    "INSERT INTO jobs (id, owner, qc, status, payload, options,"
+                    " calibration_set_id, timeline, errors)"
+                    " VALUES (?, ?, ?, 'waiting', ?, ?, ?, ?, '[]')",
+                    (
+                        job_id,
+                        owner,
+                        qc,
+                        payload,
+                        json.dumps(options),
+                        calibration_set_id,
+                        json.dumps(timeline),
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return None
 
     def claim_submission(self, owner: str, submission_id: str, job_id: str) -> str:
         """Tie a client's submission id to ``job_id`` unless it is tied already.

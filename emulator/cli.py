@@ -42,6 +42,12 @@ def emulator() -> None:
     show_default=True,
     help="Seconds each job waits in the queue before it runs.",
 )
+@click.option(
+    "--rate-limit",
+    default=None,
+    metavar="RATE[/BURST]",
+    help="Per-token limit: RATE requests/s, bursts of BURST; excess answered 429.",
+)
 def serve(
     machine: str,
     port: int,
@@ -52,9 +58,16 @@ def serve(
     seed: int | None,
     max_qubits: int,
     queue_delay: float,
+    rate_limit: str | None,
 ) -> None:
     """Serve the emulator until Ctrl-C; prints the URL to give to iqm-client."""
+    from iqm_bridge.emulator._ratelimit import RateLimit
     from iqm_bridge.emulator._server import Emulator
+
+    try:
+        limit = RateLimit.parse(rate_limit) if rate_limit else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rate-limit") from None
 
     emu = Emulator(
         machine=None if machine == "all" else machine,
@@ -66,6 +79,7 @@ def serve(
         port=port,
         queue_delay=queue_delay,
         max_qubits=max_qubits,
+        rate_limit=limit,
     )
     url = emu.start()
     click.echo(url, nl=True)
