@@ -12,6 +12,7 @@ Each cirq measurement key becomes one result register of the key's width; a key 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -109,31 +110,45 @@ def _affine(value: Any, scale: float, op: cirq.Operation) -> ParamValue:
     if isinstance(value, sympy.Basic):
         if not value.free_symbols:
             return float(value) * scale
-        expr = sympy.expand(value)
-        symbols = sorted(expr.free_symbols, key=str)
-        poly = expr.as_poly(*symbols) if expr.is_polynomial(*symbols) else None
-        if poly is None or poly.total_degree() > 1:
+        parts = _affine_parts(value)
+        if parts is None:
             raise NonAffineParameterError(
                 f"parameter {value} of {op!r} is not affine in its symbols; iqm-bridge keeps "
                 "only c0 + c1*a + c2*b forms symbolic (resolve it first)"
             )
-        terms = []
-        for sym in symbols:
-            coef = poly.coeff_monomial(sym)
-            try:
-                terms.append((str(sym), float(coef) * scale))
-            except TypeError:
-                raise NonAffineParameterError(
-                    f"parameter {value} of {op!r} has a non-numeric coefficient {coef}"
-                ) from None
-        const = float(poly.coeff_monomial(1)) * scale
-        return Expression(terms, const)
+        terms, const = parts
+        return Expression([(n, c * scale) for n, c in terms], const * scale)
     try:
         return float(value) * scale
     except (TypeError, ValueError):
         raise UnsupportedOperationError(
             f"parameter {value!r} of {op!r} is neither a number nor a sympy expression"
         ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _affine_parts(expr: sympy.Basic) -> tuple[tuple[tuple[str, float], ...], float] | None:
+    """``(((symbol, coefficient), ...), constant)`` of an affine sympy expression, else None."""
+    for candidate in (expr, sympy.expand(expr)):
+        terms: list[tuple[str, float]] = []
+        const = 0.0
+        ok = True
+        for base, coef in candidate.as_coefficients_dict().items():
+            if coef.free_symbols:
+                ok = False
+                break
+            # split numeric factors such as 1/pi off the symbol: t/pi -> (1/pi, t)
+            factor, rest = base.as_independent(*base.free_symbols, as_Add=False)
+            if rest == 1:
+                const += float(factor * coef)
+            elif isinstance(rest, sympy.Symbol) and not factor.free_symbols:
+                terms.append((str(rest), float(factor * coef)))
+            else:
+                ok = False
+                break
+        if ok:
+            return tuple(terms), const
+    return None
 
 
 def _numeric(value: Any) -> float | None:

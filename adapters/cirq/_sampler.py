@@ -298,8 +298,12 @@ class IQMSampler(cirq.Sampler):
         out = []
         for resolver in resolvers:
             values = []
+            given = resolver.param_dict
             for name, symbol in zip(names, symbols, strict=True):
-                value = resolver.value_of(symbol)
+                value = given.get(name)
+                if not isinstance(value, int | float):
+                    # symbol keys, expressions and references to other symbols: cirq resolves
+                    value = resolver.value_of(symbol)
                 try:
                     values.append(float(value))
                 except TypeError:
