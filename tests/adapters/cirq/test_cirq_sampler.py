@@ -89,7 +89,7 @@ def test_distribution_matches_cirq_simulator(
     ours = sampler.run(circuit, repetitions=SHOTS)
     assert isinstance(ours, IQMResult)
     # cirq.Simulator samples mid-circuit measurements shot by shot: fewer oracle shots there
-    mid = not cirq.are_all_measurements_terminal(circuit)
+    mid = not circuit.are_all_measurements_terminal()
     same_distribution(ours, simulate(circuit, repetitions=3000 if mid else 20000))
 
 
