@@ -321,7 +321,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 # ---------------------------------------------------------------------------------- machines
-@main.group(invoke_without_command=True)
+@main.group(invoke_without_command=True, short_help="List the quantum computers.")
 @url_option
 @token_option
 @tokens_file_option
@@ -366,7 +366,7 @@ def machines(
     click.echo(_table(headers, rows, right=(1, 3)))
 
 
-@machines.command("show")
+@machines.command("show", short_help="Show a machine's qubits, couplers and calibration.")
 @click.argument("name")
 @url_option
 @token_option
@@ -481,13 +481,18 @@ def _load_qasm(path: str) -> Any:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--shots", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--shots", type=click.IntRange(min=1), default=1000, show_default=True, help="Shots.")
 @click.option(
     "--machine",
     default=None,
     help="Quantum computer alias (on the emulator: garnet, emerald, deneb, adonis).",
 )
-@url_option
+@click.option(
+    "--url",
+    envvar="IQM_SERVER_URL",
+    default=None,
+    help="IQM server root URL (default: IQM_SERVER_URL, else the embedded emulator).",
+)
 @token_option
 @tokens_file_option
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the result.")
@@ -645,7 +650,7 @@ def _record_status(job_id: str, status: str) -> None:
         logging.getLogger(__name__).warning("could not update the journal: %s", exc)
 
 
-@main.group()
+@main.group(short_help="Follow the jobs in the local journal.")
 def jobs() -> None:
     """Jobs submitted from this machine (the local journal, IQM_BRIDGE_JOURNAL)."""
 
@@ -694,7 +699,7 @@ def _with_server_options(fn: F) -> F:
     return fn
 
 
-@jobs.command("show")
+@jobs.command("show", short_help="Show a job's journal entry and status.")
 @click.argument("job_id")
 @_with_server_options
 @json_option

@@ -1,0 +1,92 @@
+"""MkDocs hook: draw the pictures the pages show, fresh on every build.
+
+The device pictures come from the emulator's machine catalogue through
+:func:`iqm_bridge.core.plotting.plot_device`; the histogram is a real run of a GHZ circuit on a
+noisy emulated Garnet. Nothing generated is committed: the PNGs exist only in the built site.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+log = logging.getLogger("mkdocs.hooks.pictures")
+
+DEVICE_PICTURES = {
+    # path in the site: (machine, metric)
+    "assets/machines/garnet.png": ("garnet", "cz_fidelity"),
+    "assets/machines/garnet-t1.png": ("garnet", "t1"),
+    "assets/machines/deneb.png": ("deneb", "cz_fidelity"),
+    "assets/machines/emerald.png": ("emerald", "readout_fidelity"),
+    "assets/machines/adonis.png": ("adonis", "prx_fidelity"),
+}
+HISTOGRAM = "assets/ghz-histogram.png"
+
+
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def device_pictures() -> dict[str, bytes]:
+    """PNG bytes of every device picture, by site path."""
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from iqm_bridge.core.plotting import plot_device
+
+    catalogue = importlib.import_module("iqm_bridge.emulator._machines")
+    out = {}
+    for path, (name, metric) in DEVICE_PICTURES.items():
+        ax = plot_device(catalogue.get_machine(name).device, metric)
+        out[path] = _png(ax.figure)
+        plt.close(ax.figure)
+    return out
+
+
+def ghz_histogram(shots: int = 2000) -> bytes:
+    """PNG bytes of a 5-qubit GHZ histogram from a noisy emulated Garnet."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from iqm_bridge.core.ir import Circuit, Gate, Measure
+    from iqm_bridge.core.keys import KeyMap, Register, counts_from_bits
+    from iqm_bridge.core.options import RunOptions
+    from iqm_bridge.core.pipeline import run
+    from iqm_bridge.core.plotting import plot_histogram
+    from iqm_bridge.core.submit import Connection
+    from iqm_bridge.emulator import Emulator
+
+    qubits = tuple(f"q{i}" for i in range(5))
+    ops: list[Any] = [Gate("h", (qubits[0],))]
+    ops += [Gate("cx", (a, b)) for a, b in zip(qubits, qubits[1:], strict=False)]
+    ops.append(Measure(qubits, KeyMap.encode(Register("c", 5), 0, 0)))
+    circuit = Circuit(qubits=qubits, operations=tuple(ops), name="ghz5")
+    with Emulator(machine="garnet", noise=True, seed=7) as url:
+        connection = Connection(url, journal=None, progress=False)
+        (result,) = run(connection, [circuit], RunOptions(shots=shots), seed=1).result()
+    counts = counts_from_bits(result.bits.memory())
+    ax = plot_histogram(counts, top=8, title=f"GHZ-5 on noisy emulated Garnet ({shots} shots)")
+    png = _png(ax.figure)
+    plt.close(ax.figure)
+    return png
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Add the generated pictures to the site's files."""
+    from mkdocs.structure.files import File
+
+    pictures = device_pictures()
+    pictures[HISTOGRAM] = ghz_histogram()
+    for path, content in pictures.items():
+        files.append(File.generated(config, path, content=content))
+    log.info("drew %d pictures", len(pictures))
+    return files
