@@ -60,7 +60,7 @@ def _version() -> str:
         return "unknown"
 
 
-class IQMBackend(BackendV2):
+class IQMBackend(BackendV2):  # type: ignore[misc]
     """A qiskit backend for one IQM quantum computer (or the iqm-bridge emulator).
 
     Args:

@@ -101,7 +101,7 @@ def experiment_result(result: CircuitResult, memory: bool | None = None) -> Expe
     )
 
 
-class IQMJob(JobV1):
+class IQMJob(JobV1):  # type: ignore[misc]
     """A qiskit job running on an IQM server (or the emulator).
 
     Made by :meth:`IQMBackend.run` or :meth:`IQMBackend.retrieve_job`. A submission split by

@@ -25,7 +25,7 @@ from iqm_bridge.core.device import Device
 __all__ = ["MoveGate", "build_target", "fictional_cz_pairs"]
 
 
-class MoveGate(Gate):
+class MoveGate(Gate):  # type: ignore[misc]
     """IQM's MOVE: moves a qubit's state into an empty computational resonator and back.
 
     Qiskit name ``"move"``, acting on (qubit, resonator). On the states it is used on (the

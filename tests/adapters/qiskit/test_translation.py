@@ -239,3 +239,9 @@ def test_too_many_qubits(backend: IQMBackend) -> None:
     qc.measure_all()
     with pytest.raises(ValueError, match="30 qubits but the backend has only"):
         backend.run(qc)
+
+
+def test_get_backend_by_name(emulator_url: str) -> None:
+    assert IQMProvider(emulator_url).get_backend("garnet").name == "garnet"
+    with pytest.raises(ConfigurationError, match="'deneb' does not exist.*garnet"):
+        IQMProvider(emulator_url).get_backend("deneb")
