@@ -243,5 +243,5 @@ def test_too_many_qubits(backend: IQMBackend) -> None:
 
 def test_get_backend_by_name(emulator_url: str) -> None:
     assert IQMProvider(emulator_url).get_backend("garnet").name == "garnet"
-    with pytest.raises(ConfigurationError, match="'deneb' does not exist.*garnet"):
+    with pytest.raises(ConfigurationError, match='"deneb" does not exist.*garnet'):
         IQMProvider(emulator_url).get_backend("deneb")
