@@ -347,3 +347,19 @@ def test_job_is_a_qiskit_job(backend: IQMBackend) -> None:
     assert job.backend() is backend
     job.result()
     assert job.queue_position() is None
+
+
+def test_server_options_pass_through(backend: IQMBackend) -> None:
+    result = backend.run(
+        ghz(2),
+        shots=200,
+        heralding_mode="zeros",
+        dd_mode="enabled",
+        move_gate_validation="allow_prx",
+        calibration_set_id=backend.device.calibration_set_id,
+        use_timeslot=False,
+        timeout=60,
+    ).result()
+    counts = result.get_counts()
+    assert set(counts) <= {"00", "11"}
+    assert 0 < sum(counts.values()) <= 200  # heralding may drop shots
