@@ -11,7 +11,7 @@ variances, probabilities, samples and counts through PennyLane's own measurement
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -56,8 +56,7 @@ def _null_postprocessing(results: Sequence[Any]) -> Any:
     return results[0]
 
 
-@qml.transform
-def require_shots(tape: QuantumScript) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
+def require_shots(tape: QuantumScript) -> None:
     """Refuse analytic execution: a quantum computer only samples.
 
     Raises:
@@ -69,7 +68,6 @@ def require_shots(tape: QuantumScript) -> tuple[QuantumScriptBatch, Callable[...
             "samples; analytic mode (shots=None) is not supported. Set shots, e.g. "
             "@qml.qnode(dev, shots=1000) or qml.set_shots(circuit, shots=1000)"
         )
-    return (tape,), _null_postprocessing
 
 
 def _sample_measurement(mp: Any) -> bool:
@@ -233,7 +231,6 @@ class IQMDevice(Device):
         config = execution_config or ExecutionConfig()
         program = CompilePipeline()
         program.add_transform(validate_device_wires, wires=self.wires, name=self.name)
-        program.add_transform(require_shots)
         mcm_method = config.mcm_config.mcm_method
         if mcm_method == "deferred":
             program.add_transform(defer_measurements, allow_postselect=False)
@@ -248,6 +245,7 @@ class IQMDevice(Device):
             target_gates=self.capabilities.gate_set() if self.capabilities else None,
             skip_initial_state_prep=False,
             decomposer=decomposer,
+            device_wires=self.wires,
             name=self.name,
         )
         program.add_transform(
@@ -356,6 +354,8 @@ class IQMDevice(Device):
         """Translate, compile (once per structure), bind, submit as one job, post-process."""
         if not circuits:
             return ()
+        for tape in circuits:
+            require_shots(tape)
         conn = self.connection
         device = conn.device
         natives = []
