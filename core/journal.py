@@ -11,7 +11,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,21 +57,36 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._con: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # one connection per journal, in WAL mode with NORMAL sync: a commit survives the
+        # process being killed (it is in the WAL file) without an fsync per job
         with self._lock:
-            con = sqlite3.connect(self.path, timeout=30)
-            try:
+            if self._con is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("PRAGMA synchronous=NORMAL")
                 con.execute(_SCHEMA)
-                yield con
-                con.commit()
-            finally:
-                con.close()
+                self._con = con
+            try:
+                yield self._con
+                self._con.commit()
+            except BaseException:
+                self._con.rollback()
+                raise
+
+    def close(self) -> None:
+        """Close the journal's database connection (it reopens on the next use)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     def record(
         self,
@@ -98,10 +113,13 @@ class Journal:
                 ),
             )
 
-    def set_status(self, job_id: str, status: str) -> None:
-        """Update a job's last known status."""
+    def set_status(self, job_ids: str | Iterable[str], status: str) -> None:
+        """Update the last known status of one or several jobs (one transaction)."""
+        ids = [job_ids] if isinstance(job_ids, str) else list(job_ids)
         with self._db() as con:
-            con.execute("UPDATE jobs SET status = ? WHERE job_id = ?", (status, job_id))
+            con.executemany(
+                "UPDATE jobs SET status = ? WHERE job_id = ?", [(status, i) for i in ids]
+            )
 
     def entries(self, limit: int | None = None) -> list[JournalEntry]:
         """Jobs, newest first."""

@@ -767,8 +767,7 @@ class Job:
         if journal is None:
             return
         try:
-            for jid in {*self.job_ids, self.job_id}:
-                journal.set_status(jid, str(status))
+            journal.set_status({*self.job_ids, self.job_id}, str(status))
         except Exception as exc:
             logger.warning("could not update the journal for job %s: %s", self.job_id, exc)
 
