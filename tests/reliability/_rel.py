@@ -112,3 +112,59 @@ def server_process(
         yield server
     finally:
         server.kill()
+
+
+def load_run(url: str, clients: int, jobs_per_client: int, shots: int = 8) -> dict[str, float]:
+    """``clients`` threads, each with its own connection, each running ``jobs_per_client``
+    jobs one after another; every result is checked.
+
+    Returns:
+        jobs, seconds, throughput (jobs/s), and p50/p99 job latency (submit to result) in s.
+    """
+    import threading
+
+    from iqm_bridge.core.options import RunOptions
+    from iqm_bridge.core.pipeline import prepare_one
+    from iqm_bridge.core.submit import Connection
+
+    latencies: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client(index: int) -> None:
+        try:
+            conn = Connection(url, journal=None)
+            native = prepare_one(x_ghz_circuit(f"t{index}"), conn.device)
+            start.wait(timeout=120)
+            for _ in range(jobs_per_client):
+                t0 = time.perf_counter()
+                (result,) = conn.submit([native], RunOptions(shots=shots)).result(timeout=120)
+                dt = time.perf_counter() - t0
+                check_x_ghz(result.bits.memory())
+                with lock:
+                    latencies.append(dt)
+        except BaseException as exc:  # collected and re-raised by the caller
+            with lock:
+                errors.append(exc)
+            start.abort()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait(timeout=120)
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join(timeout=300)
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    assert not any(t.is_alive() for t in threads), "a load client hung"
+    lat = np.sort(np.array(latencies))
+    return {
+        "jobs": float(len(lat)),
+        "seconds": elapsed,
+        "throughput": len(lat) / elapsed,
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+    }
