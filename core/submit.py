@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 import attrs
+import numpy as np
 
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import (
@@ -32,7 +33,7 @@ from iqm_bridge.core.errors import (
     ResultFormatError,
     ServerError,
 )
-from iqm_bridge.core.ir import Circuit
+from iqm_bridge.core.ir import Circuit, Measure
 from iqm_bridge.core.journal import Journal, default_journal
 from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register
 from iqm_bridge.core.options import RunOptions
@@ -238,6 +239,17 @@ def _certainly_not_sent(exc: BaseException) -> bool:
     """Whether a failed POST provably never reached the server (connection refused etc.)."""
     for e in _chain(exc):
         if type(e).__name__ in _CERTAINLY_NOT_SENT or isinstance(e, ConnectionRefusedError):
+            return True
+    return False
+
+
+def _is_malformed(exc: BaseException) -> bool:
+    """Whether a failed read means the server's answer did not parse (JSON or model)."""
+    for e in _chain(exc):
+        module = type(e).__module__
+        if module.startswith(("pydantic", "json", "requests")) and (
+            "ValidationError" in type(e).__name__ or "JSONDecodeError" in type(e).__name__
+        ):
             return True
     return False
 
@@ -607,12 +619,46 @@ def _keymap(circuit: Circuit) -> KeyMap:
     return km
 
 
+def _widths(circuit: Circuit) -> dict[str, int]:
+    """Bits each measurement key returns per shot (top-level measurements only)."""
+    return {op.key: len(op.qubits) for op in circuit.operations if isinstance(op, Measure)}
+
+
+def _check_measurements(job_id: str, index: int, meas: Any, widths: Mapping[str, int]) -> None:
+    """Refuse a circuit's measurement payload that would not decode to the right bits.
+
+    Every measured key must hold ``shots x width`` values, each 0 or 1, with ``width`` the
+    number of qubits its measurement reads; anything else (negative or huge numbers, rows of
+    the wrong length, empty rows) would otherwise be read as some wrong bits.
+    """
+    where = f"job {job_id}, circuit {index}"
+    if not isinstance(meas, Mapping):
+        raise ResultFormatError(f"{where}: the measurement result is not a key -> shots mapping")
+    for key, width in widths.items():
+        if key not in meas:
+            continue  # reported by the key map with the full list of missing keys
+        try:
+            arr = np.asarray(meas[key])  # ragged rows raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            arr = None
+        if arr is None or arr.ndim != 2 or (arr.shape[0] > 0 and arr.shape[1] != width):
+            raise ResultFormatError(
+                f"{where}: measurement key {key!r} should give {width} bit(s) per shot; the "
+                "server's rows have another length or shape"
+            )
+        if arr.size and (arr.dtype.kind not in "iub" or arr.min() < 0 or arr.max() > 1):
+            raise ResultFormatError(
+                f"{where}: measurement key {key!r} holds values other than 0 and 1"
+            )
+
+
 @attrs.frozen(slots=True)
 class _Part:
     job_id: str
     keymaps: tuple[KeyMap, ...]
     names: tuple[str, ...]
     metadata: tuple[Mapping[str, Any], ...]
+    widths: tuple[Mapping[str, int], ...] = ()
 
     @classmethod
     def of(cls, job_id: str, circuits: Sequence[Circuit]) -> _Part:
@@ -621,6 +667,7 @@ class _Part:
             tuple(_keymap(c) for c in circuits),
             tuple(c.name for c in circuits),
             tuple(c.metadata for c in circuits),
+            tuple(_widths(c) for c in circuits),
         )
 
 
@@ -807,10 +854,26 @@ class Job:
             )
         results: list[CircuitResult] = []
         for p in self._parts:
-            measurements = self._conn._call(
-                _bind(self._conn.client.get_job_measurements, UUID(p.job_id)),
-                f"fetching results of job {p.job_id}",
-            )
+            try:
+                measurements = self._conn._call(
+                    _bind(self._conn.client.get_job_measurements, UUID(p.job_id)),
+                    f"fetching results of job {p.job_id}",
+                )
+            except ServerError as exc:
+                cause = exc.__cause__
+                if cause is None or not _is_malformed(cause):
+                    raise
+                first = str(cause).strip().splitlines()
+                raise ResultFormatError(
+                    f"job {p.job_id}: the server's measurement results are malformed "
+                    f"({type(cause).__name__}: {' '.join(first[:3])[:300]}); the job itself "
+                    "may be fine: retrieve it again later, or report the server's answer"
+                ) from cause
+            if not isinstance(measurements, list | tuple):
+                raise ResultFormatError(
+                    f"job {p.job_id}: the server's measurement results are a "
+                    f"{type(measurements).__name__}, not a list with one entry per circuit"
+                )
             if len(measurements) != len(p.keymaps):
                 raise ResultFormatError(
                     f"job {p.job_id} returned results for {len(measurements)} circuits, "
@@ -822,6 +885,8 @@ class Job:
                 cal_id = data.compilation.calibration_set_id
                 cal = str(cal_id) if cal_id is not None else None
             for i, (km, meas) in enumerate(zip(p.keymaps, measurements, strict=True)):
+                if p.widths:
+                    _check_measurements(p.job_id, i, meas, p.widths[i])
                 bits = km.bits(
                     meas, None if self._options.heralding_mode != "none" else self._options.shots
                 )
