@@ -1,6 +1,6 @@
 """A Bell state on the ``"iqm"`` PennyLane device, using the embedded emulator (no URL).
 
-    python examples/bell_pennylane.py
+python examples/bell_pennylane.py
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def translate(tape: QuantumScript, device_wires: Wires, name: str) -> Translatio
 
     result_reg = Register(RESULT_REGISTER, len(measured))
     mcm_reg = Register(MCM_REGISTER, len(mcms))
-    mcm_keys = {id(m): KeyMap.encode(mcm_reg, 1, k) for k, m in enumerate(mcms)}
+    mcm_keys = {m: KeyMap.encode(mcm_reg, 1, k) for k, m in enumerate(mcms)}
 
     ops: list[Operation] = []
     values: dict[str, float] = {}
@@ -156,7 +156,7 @@ def translate(tape: QuantumScript, device_wires: Wires, name: str) -> Translatio
         n = len(op.data)
         if isinstance(op, MidMeasureMP):
             q = qname[op.wires[0]]
-            key = mcm_keys[id(op)]
+            key = mcm_keys[op]
             ops.append(Measure((q,), key))
             if op.reset:
                 ops.append(Conditional(Gate("x", (q,)), key, 0))
@@ -166,7 +166,7 @@ def translate(tape: QuantumScript, device_wires: Wires, name: str) -> Translatio
                 index += n
                 continue
             (mcm,) = op.meas_val.measurements
-            ops.append(Conditional(gate_of(base, index), mcm_keys[id(mcm)], 0))
+            ops.append(Conditional(gate_of(base, index), mcm_keys[mcm], 0))
         elif op.name in IGNORED:
             pass
         elif op.name == "Barrier":
