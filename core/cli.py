@@ -284,8 +284,14 @@ def _details(device: Device, display_name: str | None) -> dict[str, Any]:
         }
         for q in device.qubits
     ]
+    order = {name: i for i, name in enumerate((*device.qubits, *device.resonators))}
+
+    def position(pair: tuple[str, str]) -> tuple[int, int]:
+        a, b = sorted(pair, key=lambda c: order.get(c, len(order)))
+        return order.get(a, len(order)), order.get(b, len(order))
+
     couplers = []
-    for a, b in device.coupling_edges:
+    for a, b in sorted(device.coupling_edges, key=position):
         gates = sorted(
             g for g in ("cz", "move") if device.supports(g, (a, b)) or device.supports(g, (b, a))
         )
@@ -656,15 +662,23 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Newest N jobs only.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Newest N jobs only.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Every job in the journal.")
 @json_option
 @_clean_errors
-def jobs_list(limit: int | None, as_json: bool) -> None:
+def jobs_list(limit: int, show_all: bool, as_json: bool) -> None:
     """List journaled jobs, newest first (status as last seen)."""
     journal = _journal()
-    entries = journal.entries(limit)
+    entries = journal.entries()
+    shown = entries if show_all else entries[:limit]
     if as_json:
-        _echo_json([_entry_json(e) for e in entries])
+        _echo_json([_entry_json(e) for e in shown])
         return
     if not entries:
         click.echo(f"no jobs in the journal {journal.path}")
@@ -679,10 +693,12 @@ def jobs_list(limit: int | None, as_json: bool) -> None:
             e.status,
             e.url,
         )
-        for e in entries
+        for e in shown
     ]
     headers = ("JOB ID", "SUBMITTED", "MACHINE", "CIRCUITS", "SHOTS", "STATUS", "URL")
     click.echo(_table(headers, rows, right=(3, 4)))
+    if len(shown) < len(entries):
+        click.echo(f"(the newest {len(shown)} of {len(entries)} jobs; --all shows every one)")
 
 
 job_server_options: list[Callable[[F], F]] = [

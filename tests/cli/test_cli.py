@@ -334,7 +334,10 @@ def test_jobs_list(split_job: Any) -> None:
     assert human.output.splitlines()[0].split()[:3] == ["JOB", "ID", "SUBMITTED"]
     assert split_job.job_ids[0] in human.output
     limited = json.loads(invoke("jobs", "list", "--limit", "1", "--json").output)
-    assert len(limited) == 1
+    assert len(limited) == 1 and limited[0] == data[0]
+    assert len(json.loads(invoke("jobs", "list", "--limit", "1", "--all", "--json").output)) == 3
+    note = invoke("jobs", "list", "--limit", "2").output.splitlines()[-1]
+    assert note == "(the newest 2 of 3 jobs; --all shows every one)"
 
 
 def test_jobs_show_by_prefix(split_job: Any) -> None:
