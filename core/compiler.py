@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from iqm_bridge.core._dag import build_dag
+from iqm_bridge.core._synthesis import resynthesize
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import CircuitValidationError, QubitNotOnDeviceError
 from iqm_bridge.core.ir import Barrier, Circuit, Gate
@@ -133,6 +134,11 @@ def circuit_depth(circuit: Circuit) -> int:
     return depth
 
 
+def _add_frames(into: dict[str, ParamValue], frames: Mapping[str, ParamValue]) -> None:
+    for q, f in frames.items():
+        into[q] = into.get(q, 0.0) + f
+
+
 def _is_star(device: Device) -> bool:
     return bool(device.resonators) and "move" in device.gates
 
@@ -179,9 +185,12 @@ def _given_layout(
 
 def _star_layout(circuit: Circuit, device: Device, level: int) -> dict[str, str]:
     capable = [
-        q for q in device.qubits
-        if any((q, cr) in device.loci("cz") or (q, cr) in device.loci("move")
-               for cr in device.resonators)
+        q
+        for q in device.qubits
+        if any(
+            (q, cr) in device.loci("cz") or (q, cr) in device.loci("move")
+            for cr in device.resonators
+        )
     ]
     if len(circuit.qubits) > len(capable):
         raise CircuitValidationError(
@@ -304,6 +313,14 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         before = len(work)
         work, logical_frames = cancel_and_fuse(work)
         timed("fuse-logical", before, t0, len(work))
+    if level >= 2:
+        t0 = time.perf_counter()
+        before = len(work)
+        work, saved = resynthesize(work)
+        if saved:
+            work, more = cancel_and_fuse(work)
+            _add_frames(logical_frames, more)
+        timed("resynth-logical", before, t0, len(work), f"cz_saved={saved}")
 
     t0 = time.perf_counter()
     before = len(work)
@@ -357,10 +374,17 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         t0 = time.perf_counter()
         before = len(native)
         native, frames = cancel_and_fuse(native)
-        for q, f in frames.items():
-            prev = dropped.get(q, 0.0)
-            dropped[q] = prev + f
+        _add_frames(dropped, frames)
         timed("fuse-physical", before, t0, len(native))
+    if level >= 2 and not _is_star(device):
+        # (on a star the runs pair a qubit with a resonator, which takes no prx)
+        t0 = time.perf_counter()
+        before = len(native)
+        native, saved = resynthesize(native)
+        if saved:
+            native, frames = cancel_and_fuse(native)
+            _add_frames(dropped, frames)
+        timed("resynth-physical", before, t0, len(native), f"cz_saved={saved}")
     t0 = time.perf_counter()
     if not _is_symbolic(native):
         validate_native(native, device)
