@@ -29,14 +29,13 @@ from pennylane.tape import QuantumScript, QuantumScriptBatch
 from pennylane.transforms import (
     broadcast_expand,
     defer_measurements,
-    diagonalize_measurements,
 )
 from pennylane.transforms.core import CompilePipeline
 
 from iqm_bridge.adapters.pennylane._mcm import (
     decomposer,
-    diagonalize_remaining,
     native_mid_circuit_measurements,
+    rotate_to_measurement_basis,
     split_non_commuting_if_needed,
     stopping_condition,
 )
@@ -237,8 +236,7 @@ class IQMDevice(Device):
         else:
             program.add_transform(native_mid_circuit_measurements)
         program.add_transform(split_non_commuting_if_needed)
-        program.add_transform(diagonalize_measurements, supported_base_obs={qml.Z})
-        program.add_transform(diagonalize_remaining)
+        program.add_transform(rotate_to_measurement_basis)
         program.add_transform(
             decompose,
             stopping_condition=stopping_condition,

@@ -20,6 +20,8 @@ from iqm_bridge.adapters.pennylane._translate import GATE_NAMES, IGNORED
 
 __all__ = [
     "native_mid_circuit_measurements",
+    "pauli_letters",
+    "rotate_to_measurement_basis",
     "split_non_commuting_if_needed",
     "decomposer",
     "diagonalize_remaining",
@@ -218,6 +220,81 @@ def diagonalize_remaining(tape: QuantumScript) -> tuple[QuantumScriptBatch, Call
         seen.add(obs)
         gates = obs.diagonalizing_gates() if obs.has_diagonalizing_gates else []
         extra.extend(gates)
+    if not extra:
+        return (tape,), _null_postprocessing
+    return (tape.copy(operations=list(tape.operations) + extra),), _null_postprocessing
+
+
+def pauli_letters(obs: Any) -> dict[Any, str] | None:
+    """Wire -> Pauli letter when ``obs`` is a sum of qubit-wise-commuting Pauli words."""
+    rep = getattr(obs, "pauli_rep", None)
+    if rep is None:
+        return None
+    letters: dict[Any, str] = {}
+    for word in rep:
+        for wire, letter in word.items():
+            if letters.setdefault(wire, letter) != letter:
+                return None
+    return letters
+
+
+def _rotations(tape: QuantumScript) -> list[Any] | None:
+    """The basis changes that make every measurement diagonal, or None to let PennyLane do it."""
+    basis: dict[Any, str] = {}
+    extra: list[Any] = []
+    seen: set[Any] = set()
+
+    def claim(wire: Any, letter: str) -> bool:
+        return basis.setdefault(wire, letter) == letter
+
+    for mp in tape.measurements:
+        obs = getattr(mp, "obs", None)
+        if getattr(mp, "mv", None) is not None:
+            continue
+        if obs is None:
+            wires = mp.wires if len(mp.wires) else tape.wires
+            if not all(claim(w, "Z") for w in wires):
+                return None
+            continue
+        letters = pauli_letters(obs)
+        if letters is not None:
+            several = len(obs.pauli_rep) > 1
+            if several and not isinstance(
+                mp, qml.measurements.ExpectationMP | qml.measurements.VarianceMP
+            ):
+                return None  # eigenvalue order of a sum: PennyLane's diagonalisation knows it
+            if not all(claim(w, p) for w, p in letters.items()):
+                return None
+            continue
+        if any(w in basis for w in obs.wires) or obs in seen:
+            if obs in seen:
+                continue
+            return None
+        seen.add(obs)
+        for w in obs.wires:
+            basis[w] = "other"
+        extra.extend(obs.diagonalizing_gates() if obs.has_diagonalizing_gates else [])
+    for wire, letter in basis.items():
+        if letter == "X":
+            extra.extend(qml.X(wire).diagonalizing_gates())
+        elif letter == "Y":
+            extra.extend(qml.Y(wire).diagonalizing_gates())
+    return extra
+
+
+@qml.transform
+def rotate_to_measurement_basis(
+    tape: QuantumScript,
+) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
+    """Append one basis change per qubit so every measurement reads computational samples.
+
+    The observables stay as they are (their eigenvalues give the results); cases this fast
+    path does not cover go through PennyLane's ``diagonalize_measurements``.
+    """
+    extra = _rotations(tape)
+    if extra is None:
+        (tape,), _ = qml.transforms.diagonalize_measurements(tape, supported_base_obs={qml.Z})
+        return diagonalize_remaining(tape)
     if not extra:
         return (tape,), _null_postprocessing
     return (tape.copy(operations=list(tape.operations) + extra),), _null_postprocessing

@@ -8,12 +8,15 @@ import numpy as np
 from pennylane.exceptions import DeviceError
 from pennylane.measurements import (
     CountsMP,
+    ExpectationMP,
     ProbabilityMP,
     SampleMP,
+    VarianceMP,
 )
 from pennylane.tape import QuantumScript
 from pennylane.transforms.dynamic_one_shot import gather_mcm
 
+from iqm_bridge.adapters.pennylane._mcm import pauli_letters
 from iqm_bridge.adapters.pennylane._translate import MCM_REGISTER, RESULT_REGISTER, Translation
 from iqm_bridge.core.keys import MeasurementBits
 
@@ -47,6 +50,23 @@ def _empty(mp: Any) -> Any:
     return np.nan
 
 
+def _pauli_values(obs: Any, samples: np.ndarray[Any, Any], tr: Translation) -> Any:
+    """Per-shot eigenvalues of a sum of commuting Pauli words, from parities (vectorised)."""
+    if obs is None or pauli_letters(obs) is None:
+        return None
+    column = {w: i for i, w in enumerate(tr.measured)}
+    values = np.zeros(len(samples))
+    for word, coeff in obs.pauli_rep.items():
+        c = float(np.real(coeff))
+        if not len(word):
+            values += c
+            continue
+        cols = [column[w] for w in word]
+        parity = samples[:, cols].sum(axis=1) & 1
+        values += c * (1 - 2 * parity)
+    return values
+
+
 def _bin_result(
     tape: QuantumScript,
     tr: Translation,
@@ -68,6 +88,11 @@ def _bin_result(
             out.append(gather_mcm(mp, mcm_map, is_valid, postselect_mode=postselect_mode))
         elif len(kept) == 0:
             out.append(_empty(mp))
+        elif (
+            isinstance(mp, ExpectationMP | VarianceMP)
+            and (values := _pauli_values(mp.obs, kept, tr)) is not None
+        ):
+            out.append(np.float64(values.mean() if isinstance(mp, ExpectationMP) else values.var()))
         else:
             out.append(mp.process_samples(kept, wire_order=tr.measured))
     return out[0] if len(out) == 1 else tuple(out)
