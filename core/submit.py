@@ -25,6 +25,7 @@ import numpy as np
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import (
     AmbiguousSubmissionError,
+    CircuitValidationError,
     ConfigurationError,
     IQMBridgeError,
     JobFailedError,
@@ -440,13 +441,26 @@ class Connection:
         if max_circuits is not None and max_circuits < 1:
             raise ConfigurationError(f"max_circuits={max_circuits} must be at least 1")
         wire = [to_iqm_circuit(c) for c in circuits]
+        # read every circuit's keys BEFORE sending: a job whose results could not be read
+        # back must not be created on the server at all
+        keymaps = []
+        for c in circuits:
+            try:
+                keymaps.append(_keymap(c))
+            except ResultFormatError as exc:
+                raise CircuitValidationError(
+                    f"circuit {c.name!r}: {exc}; build measurement keys with "
+                    "iqm_bridge.core.KeyMap.encode so results can be read back"
+                ) from None
         size = max_circuits or len(wire)
         parts = []
         for start in range(0, len(wire), size):
             chunk = wire[start : start + size]
             job_id = self._submit_chunk(chunk, opts)
             self._remember(job_id, len(chunk), opts.shots)
-            parts.append(_Part.of(job_id, circuits[start : start + size]))
+            parts.append(
+                _Part.of(job_id, circuits[start : start + size], keymaps[start : start + size])
+            )
         job = Job(self, tuple(parts), opts)
         if len(parts) > 1:
             self._remember(job.job_id, len(circuits), opts.shots, label="split submission")
@@ -661,10 +675,12 @@ class _Part:
     widths: tuple[Mapping[str, int], ...] = ()
 
     @classmethod
-    def of(cls, job_id: str, circuits: Sequence[Circuit]) -> _Part:
+    def of(
+        cls, job_id: str, circuits: Sequence[Circuit], keymaps: Sequence[KeyMap] | None = None
+    ) -> _Part:
         return cls(
             job_id,
-            tuple(_keymap(c) for c in circuits),
+            tuple(keymaps) if keymaps is not None else tuple(_keymap(c) for c in circuits),
             tuple(c.name for c in circuits),
             tuple(c.metadata for c in circuits),
             tuple(_widths(c) for c in circuits),

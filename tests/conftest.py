@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,21 @@ def _no_toplevel_package_imports() -> Iterator[None]:
             f"iqm_bridge.{bad[0]} instead",
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the tests' job ids out of the user's own journal (a tests-only journal file).
+
+    Tests that need a specific journal pass one or set ``IQM_BRIDGE_JOURNAL`` themselves.
+    """
+    before = os.environ.get("IQM_BRIDGE_JOURNAL")
+    if before is None:
+        path = tmp_path_factory.mktemp("journal") / "jobs.sqlite3"
+        os.environ["IQM_BRIDGE_JOURNAL"] = str(path)
+    yield
+    if before is None:
+        os.environ.pop("IQM_BRIDGE_JOURNAL", None)
 
 
 @pytest.fixture(scope="session")

@@ -120,3 +120,16 @@ def test_no_url_starts_the_embedded_emulator(monkeypatch: pytest.MonkeyPatch) ->
     assert conn.url.startswith("http://127.0.0.1:")
     res = run(conn, [ghz(2)], RunOptions(shots=20)).result()[0]
     assert res.bits.memory().shape == (20, 2)
+
+
+def test_unreadable_measurement_keys_are_refused_before_sending(
+    emulator_factory: Callable[..., Any],
+) -> None:
+    emu = emulator_factory(machine="garnet", noise=False)
+    conn = Connection(emu.url, journal=None)
+    bad = Circuit(("QB1",), [Gate("prx", ("QB1",), (3.14, 0.0)), Measure(("QB1",), "m")])
+    from iqm_bridge.core import CircuitValidationError
+
+    with pytest.raises(CircuitValidationError, match="'m' is not of the form.*KeyMap.encode"):
+        conn.submit([bad])
+    assert emu.job_count() == 0
