@@ -54,7 +54,10 @@ def assert_equal_up_to_phase(a: np.ndarray, b: np.ndarray, tol: float = 1e-9) ->
 
 
 def test_table_has_the_required_vocabulary() -> None:
-    required = "id x y z h s sdg t tdg sx sxdg rx ry rz r prx u u3 phase p cx cy cz cp cphase crz swap iswap ccx ccz"
+    required = (
+        "id x y z h s sdg t tdg sx sxdg rx ry rz r prx u u3 phase p "
+        "cx cy cz cp cphase crz swap iswap ccx ccz"
+    )
     missing = [name for name in required.split() if name not in GATES]
     assert missing == []
 
