@@ -10,7 +10,6 @@ exit code.
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import logging
 import os
@@ -26,33 +25,61 @@ import click
 from iqm_bridge.core.device import Calibration, Device
 from iqm_bridge.core.errors import ConfigurationError, IQMBridgeError, MissingDependencyError
 
-__all__ = ["main"]
+__all__ = [
+    "PLUGIN_GROUP",
+    "catalogue_names",
+    "clean_errors",
+    "counts_table",
+    "echo_json",
+    "json_option",
+    "main",
+    "token_option",
+    "tokens_file_option",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _DEBUG_ENV = "IQM_BRIDGE_DEBUG"
 
 
+PLUGIN_GROUP = "iqm_bridge.cli"
+"""Entry-point group through which other packages add commands (the emulator's ``emulator``
+group, the qiskit adapter's ``run``), so the core never imports them."""
+
+_PLUGIN_EXTRAS = {"emulator": "emulator", "run": "qiskit"}
+
+
+def _plugins() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
+
+
 class _LazyGroup(click.Group):
-    """Mounts the emulator's command group only when it is asked for (it imports a server)."""
+    """Loads plugin commands (entry points of :data:`PLUGIN_GROUP`) only when asked for."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "emulator"])
+        return sorted({*super().list_commands(ctx), *_plugins()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name == "emulator":
-            try:
-                from iqm_bridge.emulator.cli import emulator  # type: ignore[import-not-found,unused-ignore]
-            except ImportError as exc:
-                raise click.ClickException(
-                    f"the emulator is not installed ({exc}); pip install 'iqm-bridge[emulator]'"
-                ) from None
-            command: click.Command = emulator
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
             return command
-        return super().get_command(ctx, cmd_name)
+        ep = _plugins().get(cmd_name)
+        if ep is None:
+            return None
+        try:
+            loaded: click.Command = ep.load()
+        except ImportError as exc:
+            extra = _PLUGIN_EXTRAS.get(cmd_name, "all")
+            raise click.ClickException(
+                f"'{cmd_name}' needs an extra that is not installed ({exc}); "
+                f"pip install 'iqm-bridge[{extra}]'"
+            ) from None
+        return loaded
 
 
-def _clean_errors(fn: F) -> F:
+def clean_errors(fn: F) -> F:
     """Turn every error into one line on stderr and exit code 1 (``IQM_BRIDGE_DEBUG=1``: raise)."""
 
     @functools.wraps(fn)
@@ -85,7 +112,7 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _echo_json(data: Any) -> None:
+def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
@@ -118,14 +145,16 @@ def _us(value: float | None) -> str | None:
 
 # -------------------------------------------------------------------- where machines come from
 def _catalogue() -> Any:
-    """The emulator's machine catalogue module.
+    """The emulator package, for its machine catalogue.
 
-    The core may not import the emulator (an import-linter contract); a command line that
-    describes the emulator's machines is the one place that needs it, so it is imported by
-    name here, at call time, and only when no server is configured.
+    The core imports the emulator in two places only, both at call time and both named in the
+    import-linter contract's exceptions: the embedded default server, and this command line
+    when it describes the emulator's machines (no server configured).
     """
     try:
-        return importlib.import_module("iqm_bridge.emulator._machines")
+        import iqm_bridge.emulator as emulator
+
+        return emulator
     except ImportError as exc:
         raise MissingDependencyError(
             f"the emulator's machine catalogue cannot be loaded ({exc}); "
@@ -133,13 +162,13 @@ def _catalogue() -> Any:
         ) from exc
 
 
-def _catalogue_names() -> tuple[str, ...]:
+def catalogue_names() -> tuple[str, ...]:
     names: tuple[str, ...] = tuple(_catalogue().MACHINE_NAMES)
     return names
 
 
 def _catalogue_device(name: str) -> tuple[Device, str]:
-    names = _catalogue_names()
+    names = catalogue_names()
     if name not in names:
         raise ConfigurationError(
             f"unknown machine {name!r}; the emulator has {', '.join(names)} "
@@ -333,7 +362,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 @tokens_file_option
 @json_option
 @click.pass_context
-@_clean_errors
+@clean_errors
 def machines(
     ctx: click.Context, url: str | None, token: str | None, tokens_file: str | None, as_json: bool
 ) -> None:
@@ -343,7 +372,7 @@ def machines(
         return
     summaries = []
     if url is None:
-        for name in _catalogue_names():
+        for name in catalogue_names():
             device, display = _catalogue_device(name)
             summaries.append(_summary(device, display))
     else:
@@ -351,7 +380,7 @@ def machines(
             device = _server_device(url, qc.alias, token, tokens_file, with_calibration=False)
             summaries.append(_summary(device, qc.display_name))
     if as_json:
-        _echo_json(summaries)
+        echo_json(summaries)
         return
     if url is None:
         click.echo("Emulated machines (no server configured; --url or IQM_SERVER_URL for one):")
@@ -379,7 +408,7 @@ def machines(
 @tokens_file_option
 @json_option
 @click.pass_context
-@_clean_errors
+@clean_errors
 def machines_show(
     ctx: click.Context,
     name: str,
@@ -401,7 +430,7 @@ def machines_show(
         device = _server_device(url, name, token, tokens_file, with_calibration=True)
     info = _details(device, display)
     if as_json:
-        _echo_json(info)
+        echo_json(info)
         return
     qubit_rows = info["qubit_figures"]
     coupler_rows = info["coupler_figures"]
@@ -450,115 +479,7 @@ def machines_show(
     )
 
 
-# ----------------------------------------------------------------------------------------- run
-def _load_qasm(path: str) -> Any:
-    """Parse an OpenQASM 2 or 3 file with qiskit."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        importlib.import_module("qiskit")
-    except ImportError:
-        raise MissingDependencyError(
-            "running OpenQASM needs qiskit to parse it: pip install 'iqm-bridge[qiskit]'"
-        ) from None
-    header = " ".join(
-        line.split("//")[0] for line in text.splitlines()[:20] if line.strip()
-    ).replace(" ", "")
-    if "OPENQASM3" in header:
-        qasm3 = importlib.import_module("qiskit.qasm3")
-        try:
-            return qasm3.loads(text)
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"OpenQASM 3 needs qiskit's importer ({exc}): pip install qiskit-qasm3-import"
-            ) from None
-        except Exception as exc:
-            raise click.ClickException(f"{path} is not valid OpenQASM 3: {exc}") from None
-    qasm2 = importlib.import_module("qiskit.qasm2")
-    try:
-        return qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-    except Exception as exc:
-        message = " ".join(str(exc).split())
-        raise click.ClickException(f"{path} is not valid OpenQASM 2: {message}") from None
-
-
-@main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--shots", type=click.IntRange(min=1), default=1000, show_default=True, help="Shots.")
-@click.option(
-    "--machine",
-    default=None,
-    help="Quantum computer alias (on the emulator: garnet, emerald, deneb, adonis).",
-)
-@click.option(
-    "--url",
-    envvar="IQM_SERVER_URL",
-    default=None,
-    help="IQM server root URL (default: IQM_SERVER_URL, else the embedded emulator).",
-)
-@token_option
-@tokens_file_option
-@click.option("--timeout", type=float, default=None, help="Seconds to wait for the result.")
-@json_option
-@_clean_errors
-def run(
-    file: str,
-    shots: int,
-    machine: str | None,
-    url: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    timeout: float | None,
-    as_json: bool,
-) -> None:
-    """Run an OpenQASM 2 or 3 FILE and print its counts.
-
-    Without --url (and IQM_SERVER_URL) it runs on the embedded emulator, on --machine
-    (default garnet). Counts are qiskit-style bitstrings: classical bit 0 on the right.
-    """
-    circuit = _load_qasm(file)
-    if url is None and machine is not None:
-        names = _catalogue_names()
-        if machine not in names:
-            raise ConfigurationError(
-                f"unknown machine {machine!r}; the emulator has {', '.join(names)}"
-            )
-        # the embedded emulator reads its machine when it first starts (in this process)
-        os.environ["IQM_BRIDGE_EMULATOR_MACHINE"] = machine
-    # The core may not import an adapter (import-linter contract); the command line is the
-    # one user-facing entry point that needs qiskit's, so it is looked up by name at run time.
-    adapter = importlib.import_module("iqm_bridge.adapters.qiskit")
-    kwargs: dict[str, Any] = {}
-    if token is not None:
-        kwargs["token"] = token
-    if tokens_file is not None:
-        kwargs["tokens_file"] = tokens_file
-    provider = adapter.IQMProvider(url, quantum_computer=machine, **kwargs)
-    backend = provider.get_backend()
-    started = time.monotonic()
-    job = backend.run(circuit, shots=shots)
-    result = job.result(timeout=timeout) if timeout is not None else job.result()
-    counts = dict(result.get_counts())
-    elapsed = time.monotonic() - started
-    job_id = str(job.job_id())
-    if as_json:
-        _echo_json(
-            {
-                "job_id": job_id,
-                "machine": backend.name,
-                "shots": shots,
-                "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
-            }
-        )
-        return
-    click.echo(f"job {job_id} on {backend.name}: {shots} shots in {elapsed:.1f} s")
-    click.echo(_counts_table(counts))
-
-
-def _counts_table(counts: Mapping[str, int]) -> str:
+def counts_table(counts: Mapping[str, int]) -> str:
     total = sum(counts.values()) or 1
     rows = [
         (k, v, f"{100 * v / total:.1f}")
@@ -671,14 +592,14 @@ def jobs() -> None:
 )
 @click.option("--all", "show_all", is_flag=True, help="Every job in the journal.")
 @json_option
-@_clean_errors
+@clean_errors
 def jobs_list(limit: int, show_all: bool, as_json: bool) -> None:
     """List journaled jobs, newest first (status as last seen)."""
     journal = _journal()
     entries = journal.entries()
     shown = entries if show_all else entries[:limit]
     if as_json:
-        _echo_json([_entry_json(e) for e in shown])
+        echo_json([_entry_json(e) for e in shown])
         return
     if not entries:
         click.echo(f"no jobs in the journal {journal.path}")
@@ -719,7 +640,7 @@ def _with_server_options(fn: F) -> F:
 @click.argument("job_id")
 @_with_server_options
 @json_option
-@_clean_errors
+@clean_errors
 def jobs_show(
     job_id: str,
     url: str | None,
@@ -744,7 +665,7 @@ def jobs_show(
         "error": errors,
     }
     if as_json:
-        _echo_json(info)
+        echo_json(info)
         return
     width = max(len(k) for k in info)
     for key, value in info.items():
@@ -756,7 +677,7 @@ def jobs_show(
 @click.argument("job_id")
 @_with_server_options
 @json_option
-@_clean_errors
+@clean_errors
 def jobs_cancel(
     job_id: str,
     url: str | None,
@@ -777,7 +698,7 @@ def jobs_cancel(
         status = job.status()
     _record_status(full_id, str(status))
     if as_json:
-        _echo_json({"job_id": full_id, "cancelled": cancelled, "status": str(status)})
+        echo_json({"job_id": full_id, "cancelled": cancelled, "status": str(status)})
     elif before.is_terminal:
         click.echo(f"job {full_id} had already finished ({status}); nothing to cancel")
     else:
@@ -791,7 +712,7 @@ def jobs_cancel(
 @_with_server_options
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the result.")
 @json_option
-@_clean_errors
+@clean_errors
 def jobs_result(
     job_id: str,
     url: str | None,
@@ -827,14 +748,14 @@ def jobs_result(
             }
         )
     if as_json:
-        _echo_json(out)
+        echo_json(out)
         return
     for i, item in enumerate(out):
         if i:
             click.echo("")
         regs = " ".join(f"{n}[{s}]" for n, s in reversed(item["registers"])) or "none"
         click.echo(f"circuit {i} {item['name']!r}: {item['shots']} shots, registers {regs}")
-        click.echo(_counts_table(item["counts"]))
+        click.echo(counts_table(item["counts"]))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,8 @@ is given.
 
 from iqm_bridge.emulator._circuits import Limits
 from iqm_bridge.emulator._faults import FaultOptions
-from iqm_bridge.emulator._machines import MACHINE_NAMES
+from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
+from iqm_bridge.emulator._ratelimit import RateLimit
 from iqm_bridge.emulator._server import Emulator, start_embedded, stop_embedded
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "Emulator",
     "FaultOptions",
     "Limits",
+    "Machine",
+    "RateLimit",
+    "get_machine",
     "start_embedded",
     "stop_embedded",
 ]
