@@ -10,7 +10,8 @@ Levels:
 * 0: lower to natives, trivial placement, route (SWAP or MOVE).
 * 1: as 0, plus single-qubit fusion, virtual-Z tracking and pair cancellation.
 * 2: as 1, plus calibration-aware placement (a perfect layout when one exists, else the best
-  of a few bidirectional SABRE trials).
+  of a few bidirectional SABRE trials), and re-synthesis of two-qubit runs with the fewest
+  CZ (before routing on logical pairs, after routing on couplers; numeric gates only).
 * 3: as 2 with more layout trials.
 """
 
@@ -38,14 +39,15 @@ from iqm_bridge.core.placement import (
     perfect_layout,
     trivial_layout,
 )
-from iqm_bridge.core.routing import RoutingResult, route_moves, route_swaps, sabre_layout
+from iqm_bridge.core.routing import SabreTrial, route_moves, route_swaps, sabre_trial
 from iqm_bridge.core.validation import validate, validate_native
 
 __all__ = ["CompileReport", "CompileResult", "PassReport", "compile", "circuit_depth"]
 
-_TRIALS = {0: 0, 1: 0, 2: 4, 3: 8}
-_ITERATIONS = {0: 0, 1: 0, 2: 1, 3: 2}
-_FINALISTS = {0: 1, 1: 1, 2: 2, 3: 3}
+_TRIALS = {0: 0, 1: 0, 2: 4, 3: 6}
+_ITERATIONS = {0: 0, 1: 0, 2: 1, 3: 1}
+_TRIAL_BUDGET_GATES = 600
+_MAX_TRIALS = 30
 
 
 @attrs.frozen(slots=True)
@@ -224,21 +226,30 @@ def _star_layout(circuit: Circuit, device: Device, level: int) -> dict[str, str]
 
 def _place_lattice(
     lowered: Circuit, cmap: CouplingMap, level: int, seed: int | None
-) -> tuple[list[list[int]], str]:
-    """Candidate initial layouts (logical index -> physical index), best first."""
+) -> tuple[SabreTrial, str]:
+    """The chosen routing (initial layout and recorded schedule) and the strategy's name.
+
+    Level 2 and up: a perfect layout when one exists; else SABRE layout trials, ranked by the
+    CZ count their routing implies (a SWAP right after a gate on its pair merges into it).
+    """
     qindex = {q: i for i, q in enumerate(lowered.qubits)}
     dag = build_dag(lowered.operations, qindex)
     n = len(lowered.qubits)
+    rng = random.Random(seed)
     if level < 2:
-        return [trivial_layout(n, cmap)], "trivial"
+        return sabre_trial(dag, trivial_layout(n, cmap), cmap, rng, iterations=0), "trivial"
     load = _one_qubit_load(lowered)
     perfect = perfect_layout(n, dag.pairs, load, cmap)
     if perfect is not None:
-        return [perfect], "perfect"
-    rng = random.Random(seed)
-    trials = _TRIALS[min(level, 3)]
+        return sabre_trial(dag, perfect, cmap, rng, iterations=0), "perfect"
+    num_gates = len(dag.pairs)
+    # small circuits get more trials: the budget counts the gates that the SABRE passes
+    # visit, which is what their time is proportional to
     iterations = _ITERATIONS[min(level, 3)]
-    scored: list[tuple[tuple[int, float], list[int]]] = []
+    trials = _TRIALS[min(level, 3)]
+    budget = trials * _TRIAL_BUDGET_GATES
+    trials = max(trials, min(_MAX_TRIALS, budget // max(1, num_gates * (2 * iterations + 1))))
+    scored: list[tuple[tuple[int, int, float], SabreTrial]] = []
     for t in range(trials):
         if t == 0:
             init = greedy_layout(n, dag.pairs, cmap)
@@ -248,12 +259,14 @@ def _place_lattice(
             perm = list(range(len(cmap.qubits)))
             rng.shuffle(perm)
             init = perm[:n]
-        layout, swaps = sabre_layout(dag, init, cmap, rng, iterations=iterations)
-        key = (swaps, layout_cost(layout[:n], dag.pairs, load, cmap))
-        if all(layout != other for _, other in scored):
-            scored.append((key, layout))
-    scored.sort(key=lambda item: item[0])
-    return [layout for _, layout in scored[: _FINALISTS[min(level, 3)]]], "sabre"
+        trial = sabre_trial(dag, init, cmap, rng, iterations=iterations)
+        if any(trial.layout == other.layout for _, other in scored):
+            continue
+        cost = layout_cost(trial.layout[:n], dag.pairs, load, cmap)
+        scored.append(((trial.cz_estimate(num_gates), trial.swaps, cost), trial))
+        if trial.swaps == 0:
+            break  # no trial can route with fewer CZ
+    return min(scored, key=lambda item: item[0])[1], "sabre"
 
 
 def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless here
@@ -342,29 +355,18 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
                 f"circuit {circuit.name!r} has {len(circuit.qubits)} qubits but {device.name} "
                 f"has only {len(cmap.qubits)} usable qubits"
             )
+        events: list[tuple[int, int, int]] | None = None
         if initial_layout is not None:
             given = _given_layout(circuit, initial_layout, device)
             pindex = cmap.index
             layout = [pindex[given[q]] for q in work.qubits]
             strategy = "given"
         else:
-            layouts, strategy = _place_lattice(work, cmap, level, seed)
-            layout = layouts[0]
+            trial, strategy = _place_lattice(work, cmap, level, seed)
+            layout, events = trial.layout, trial.events
         timed("place", before, t0, before, strategy)
         t0 = time.perf_counter()
-        routed = route_swaps(work, cmap, layout, seed=seed)
-        if strategy == "sabre" and len(layouts) > 1:
-            # the finalists of the layout search: keep the one with the fewest CZ after fusion
-            def cz_after_fusion(r: RoutingResult) -> int:
-                fused, _ = cancel_and_fuse(r.circuit)
-                return sum(1 for op in fused.operations if isinstance(op, Gate) and op.name == "cz")
-
-            best_cz = cz_after_fusion(routed)
-            for other in layouts[1:]:
-                candidate = route_swaps(work, cmap, other, seed=seed)
-                cz = cz_after_fusion(candidate)
-                if cz < best_cz:
-                    routed, best_cz = candidate, cz
+        routed = route_swaps(work, cmap, layout, seed=seed, events=events)
         timed("route-swap", before, t0, len(routed.circuit), f"swaps={routed.swaps}")
     for q, f in logical_frames.items():
         dropped[routed.final_layout[q]] = f

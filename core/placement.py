@@ -199,7 +199,7 @@ def perfect_layout(
     pattern.add_nodes_from(range(len(active)))
     for a, b in counts:
         pattern.add_edge(local[a], local[b], None)
-    if pattern.num_edges() > cmap.graph.num_edges():
+    if pattern.num_edges() > cmap.graph.num_edges() or not _colours_fit(pattern, cmap.graph):
         return None
     mappings = rx.vf2_mapping(
         cmap.graph, pattern, subgraph=True, induced=False, id_order=False, call_limit=call_limit
@@ -220,6 +220,29 @@ def perfect_layout(
     except StopIteration:  # pragma: no cover - rustworkx ends iteration normally
         pass
     return best
+
+
+def _colours_fit(pattern: rx.PyGraph, graph: rx.PyGraph) -> bool:
+    """Whether a bipartite device could host the pattern, judged by two-colourings alone.
+
+    On a bipartite device (a square lattice) every embedded edge joins the two colour
+    classes, so a pattern with an odd cycle never fits and a connected pattern must fit its
+    two classes into the device's. This settles, at once, cases where VF2 would search long
+    and fail (a 20-qubit chain on a 9 + 11 lattice).
+    """
+    device_colours = rx.two_color(graph)
+    if device_colours is None:
+        return True
+    pattern_colours = rx.two_color(pattern)
+    if pattern_colours is None:
+        return False
+    if not rx.is_connected(pattern) or not rx.is_connected(graph):
+        return True
+    d1 = sum(device_colours.values())
+    d0 = len(device_colours) - d1
+    p1 = sum(pattern_colours.values())
+    p0 = len(pattern_colours) - p1
+    return (p0 <= d0 and p1 <= d1) or (p0 <= d1 and p1 <= d0)
 
 
 def _fill_idle(layout: list[int], cmap: CouplingMap) -> None:

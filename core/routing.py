@@ -40,16 +40,19 @@ from iqm_bridge.core.placement import CouplingMap
 
 __all__ = [
     "RoutingResult",
+    "SabreTrial",
     "route_moves",
     "route_swaps",
     "sabre_layout",
     "sabre_pass",
+    "sabre_trial",
 ]
 
 _EXTENDED_SIZE = 20
 _EXTENDED_WEIGHT = 0.5
 _DECAY_STEP = 0.001
 _DECAY_RESET = 5
+_MERGE_BONUS = 0.1
 
 
 @attrs.frozen(slots=True)
@@ -100,6 +103,24 @@ def sabre_pass(
         ``(final layout, number of swaps, events)`` where an event is ``(0, gate, 0)`` for an
         executed gate and ``(1, p, q)`` for a SWAP of physical qubits ``p`` and ``q``.
     """
+    l2p, swaps, _, events = _sabre_pass(pairs, preds, succs, layout, cmap, rng, record)
+    return l2p, swaps, events
+
+
+def _sabre_pass(
+    pairs: Sequence[tuple[int, int]],
+    preds: Sequence[Sequence[int]],
+    succs: Sequence[Sequence[int]],
+    layout: Sequence[int],
+    cmap: CouplingMap,
+    rng: random.Random,
+    record: bool,
+) -> tuple[list[int], int, int, list[tuple[int, int, int]]]:
+    """:func:`sabre_pass`, also counting the SWAPs that directly follow a gate on their pair.
+
+    Such a SWAP merges with that gate when emitted (1 extra CZ instead of 3), so
+    ``gates + 3 * swaps - 2 * merged`` estimates the routed CZ count.
+    """
     dist = cmap.dist
     neighbors = cmap.neighbors
     nphys = len(cmap.qubits)
@@ -112,8 +133,16 @@ def sabre_pass(
     decay = [1.0] * nphys
     events: list[tuple[int, int, int]] = []
     swaps = 0
+    merged = 0
+    # per physical qubit: the gate it last executed, while no SWAP has touched it since
+    last_gate = [-1] * nphys
     swaps_since_exec = 0
     max_stall = 3 * nphys + 10
+    f_by_q: dict[int, list[int]] | None = None
+    e_by_q: dict[int, list[int]] = {}
+    f_pairs: list[tuple[int, int]] = []
+    e_pairs: list[tuple[int, int]] = []
+    f_weight = e_weight = 0.0
     while front:
         # execute everything that is adjacent now
         progressed = True
@@ -122,8 +151,10 @@ def sabre_pass(
             still: list[int] = []
             for g in front:
                 a, b = pairs[g]
-                if dist[l2p[a]][l2p[b]] == 1:
+                pa, pb = l2p[a], l2p[b]
+                if dist[pa][pb] == 1:
                     progressed = True
+                    last_gate[pa] = last_gate[pb] = g
                     if record:
                         events.append((0, g, 0))
                     for s in succs[g]:
@@ -134,6 +165,7 @@ def sabre_pass(
                     still.append(g)
             if progressed:
                 front = still
+                f_by_q = None
                 decay = [1.0] * nphys
                 swaps_since_exec = 0
         if not front:
@@ -147,62 +179,65 @@ def sabre_pass(
                 row = [dist[nb][pb] for nb in neighbors[pa]]
                 step = neighbors[pa][row.index(min(row))]
                 _apply_swap(pa, step, l2p, p2l)
+                last_gate[pa] = last_gate[step] = -1
                 swaps += 1
                 if record:
                     events.append((1, pa, step))
             swaps_since_exec = 0
             continue
-        # the extended set: the next gates after the front layer
-        extended: list[int] = []
-        if _EXTENDED_SIZE:
-            seen = set(front)
-            frontier = list(front)
-            while frontier and len(extended) < _EXTENDED_SIZE:
-                nxt: list[int] = []
-                for g in frontier:
-                    for s in succs[g]:
-                        if s not in seen:
-                            seen.add(s)
-                            extended.append(s)
-                            nxt.append(s)
-                            if len(extended) >= _EXTENDED_SIZE:
-                                break
-                    if len(extended) >= _EXTENDED_SIZE:
-                        break
-                frontier = nxt
-        # score SWAPs by how they change the summed distances; only gates on the two
-        # swapped logical qubits change, so each candidate costs a few look-ups
-        f_by_q: dict[int, list[int]] = {}
+        if f_by_q is None:
+            # the front and extended sets change only when gates execute, so their structure
+            # is built once per front; only the positions change between SWAPs
+            extended = _extended_set(front, succs)
+            f_pairs = [pairs[g] for g in front]
+            e_pairs = [pairs[g] for g in extended]
+            f_by_q = _partners(f_pairs)
+            e_by_q = _partners(e_pairs)
+            f_weight = 1.0 / len(f_pairs)
+            e_weight = _EXTENDED_WEIGHT / len(e_pairs) if e_pairs else 0.0
         f_base = 0
-        for g in front:
-            a, b = pairs[g]
+        for a, b in f_pairs:
             f_base += dist[l2p[a]][l2p[b]]
-            f_by_q.setdefault(a, []).append(b)
-            f_by_q.setdefault(b, []).append(a)
-        e_by_q: dict[int, list[int]] = {}
         e_base = 0
-        for g in extended:
-            a, b = pairs[g]
+        for a, b in e_pairs:
             e_base += dist[l2p[a]][l2p[b]]
-            e_by_q.setdefault(a, []).append(b)
-            e_by_q.setdefault(b, []).append(a)
         candidates: set[tuple[int, int]] = set()
         for lq in f_by_q:
             p = l2p[lq]
             for n in neighbors[p]:
                 candidates.add((p, n) if p < n else (n, p))
+        # score SWAPs by how they change the summed distances; only gates on the two
+        # swapped logical qubits change, so each candidate costs a few look-ups
         best: list[tuple[int, int]] = []
         best_score = float("inf")
-        nf = len(front)
-        ne = len(extended)
         for p, n in sorted(candidates):
             lp, ln = p2l[p], p2l[n]
-            df = _delta(f_by_q, lp, ln, p, n, l2p, dist)
-            score = (f_base + df) / nf
-            if ne:
-                de = _delta(e_by_q, lp, ln, p, n, l2p, dist)
-                score += _EXTENDED_WEIGHT * (e_base + de) / ne
-            score *= max(decay[p], decay[n])
+            row_p, row_n = dist[p], dist[n]
+            df = f_base
+            de = e_base
+            if lp >= 0:
+                for other in f_by_q.get(lp, ()):
+                    if other != ln:
+                        po = l2p[other]
+                        df += row_n[po] - row_p[po]
+                for other in e_by_q.get(lp, ()):
+                    if other != ln:
+                        po = l2p[other]
+                        de += row_n[po] - row_p[po]
+            if ln >= 0:
+                for other in f_by_q.get(ln, ()):
+                    if other != lp:
+                        po = l2p[other]
+                        df += row_p[po] - row_n[po]
+                for other in e_by_q.get(ln, ()):
+                    if other != lp:
+                        po = l2p[other]
+                        de += row_p[po] - row_n[po]
+            dp, dn = decay[p], decay[n]
+            score = (df * f_weight + de * e_weight) * (dp if dp > dn else dn)
+            if last_gate[p] >= 0 and last_gate[p] == last_gate[n]:
+                # this SWAP merges into the gate just executed on its pair: 1 CZ, not 3
+                score -= _MERGE_BONUS
             if score < best_score - 1e-12:
                 best_score = score
                 best = [(p, n)]
@@ -210,6 +245,9 @@ def sabre_pass(
                 best.append((p, n))
         p, n = best[0] if len(best) == 1 else best[rng.randrange(len(best))]
         _apply_swap(p, n, l2p, p2l)
+        if last_gate[p] >= 0 and last_gate[p] == last_gate[n]:
+            merged += 1
+        last_gate[p] = last_gate[n] = -1
         swaps += 1
         swaps_since_exec += 1
         if record:
@@ -218,33 +256,34 @@ def sabre_pass(
         decay[n] += _DECAY_STEP
         if swaps % _DECAY_RESET == 0:
             decay = [1.0] * nphys
-    return l2p, swaps, events
+    return l2p, swaps, merged, events
 
 
-def _delta(
-    by_q: dict[int, list[int]],
-    lp: int,
-    ln: int,
-    p: int,
-    n: int,
-    l2p: list[int],
-    dist: tuple[tuple[int, ...], ...],
-) -> int:
-    """Change of the summed gate distances if the states on ``p`` and ``n`` are swapped."""
-    d = 0
-    if lp >= 0:
-        row_new, row_old = dist[n], dist[p]
-        for other in by_q.get(lp, ()):
-            if other != ln:
-                po = l2p[other]
-                d += row_new[po] - row_old[po]
-    if ln >= 0:
-        row_new, row_old = dist[p], dist[n]
-        for other in by_q.get(ln, ()):
-            if other != lp:
-                po = l2p[other]
-                d += row_new[po] - row_old[po]
-    return d
+def _extended_set(front: list[int], succs: Sequence[Sequence[int]]) -> list[int]:
+    """The look-ahead: up to ``_EXTENDED_SIZE`` gates after the front layer, nearest first."""
+    extended: list[int] = []
+    seen = set(front)
+    frontier = list(front)
+    while frontier and len(extended) < _EXTENDED_SIZE:
+        nxt: list[int] = []
+        for g in frontier:
+            for s in succs[g]:
+                if s not in seen:
+                    seen.add(s)
+                    extended.append(s)
+                    nxt.append(s)
+                    if len(extended) >= _EXTENDED_SIZE:
+                        return extended
+        frontier = nxt
+    return extended
+
+
+def _partners(pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
+    by_q: dict[int, list[int]] = {}
+    for a, b in pairs:
+        by_q.setdefault(a, []).append(b)
+        by_q.setdefault(b, []).append(a)
+    return by_q
 
 
 def _apply_swap(p: int, n: int, l2p: list[int], p2l: list[int]) -> None:
@@ -262,6 +301,54 @@ def _extend_layout(layout: Sequence[int], nphys: int) -> list[int]:
     return list(layout) + [p for p in range(nphys) if p not in used]
 
 
+@attrs.frozen(slots=True)
+class SabreTrial:
+    """One layout trial: the refined layout and its final forward routing.
+
+    Attributes:
+        layout: logical -> physical at the start, covering every physical qubit (the extra
+            entries are virtual idle qubits).
+        swaps: SWAPs of the final forward pass.
+        merged: of those, SWAPs that directly follow a gate on their pair.
+        events: the final forward pass's schedule (see :func:`sabre_pass`), for
+            :func:`route_swaps`.
+        end_layout: logical -> physical after the final forward pass.
+    """
+
+    layout: list[int]
+    swaps: int
+    merged: int
+    events: list[tuple[int, int, int]]
+    end_layout: list[int]
+
+    def cz_estimate(self, num_gates: int) -> int:
+        """The CZ count after routing ``num_gates`` two-qubit gates this way."""
+        return num_gates + 3 * self.swaps - 2 * self.merged
+
+
+def sabre_trial(
+    dag: CircuitDag,
+    initial: Sequence[int],
+    cmap: CouplingMap,
+    rng: random.Random,
+    *,
+    iterations: int = 1,
+) -> SabreTrial:
+    """Improve ``initial`` by routing forwards and backwards ``iterations`` times, then route.
+
+    The final forward pass is recorded, so the caller can emit this very routing.
+    """
+    layout = _extend_layout(initial, len(cmap.qubits))
+    for _ in range(iterations):
+        fwd, _, _, _ = _sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, False)
+        back, _, _, _ = _sabre_pass(dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng, False)
+        layout = back
+    end, swaps, merged, events = _sabre_pass(
+        dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, True
+    )
+    return SabreTrial(layout, swaps, merged, events, end)
+
+
 def sabre_layout(
     dag: CircuitDag,
     initial: Sequence[int],
@@ -276,13 +363,8 @@ def sabre_layout(
         ``(layout, swaps)``: the refined initial layout (covering every physical qubit, so
         extra entries are virtual idle qubits) and the SWAP count of a final forward pass.
     """
-    layout = _extend_layout(initial, len(cmap.qubits))
-    for _ in range(iterations):
-        fwd, _, _ = sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng)
-        back, _, _ = sabre_pass(dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng)
-        layout = back
-    _, swaps, _ = sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng)
-    return layout, swaps
+    trial = sabre_trial(dag, initial, cmap, rng, iterations=iterations)
+    return trial.layout, trial.swaps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +408,7 @@ def route_swaps(
     *,
     seed: int | None = None,
     dag: CircuitDag | None = None,
+    events: Sequence[tuple[int, int, int]] | None = None,
 ) -> RoutingResult:
     """Route a lowered circuit on a square lattice by SWAP insertion.
 
@@ -337,6 +420,8 @@ def route_swaps(
             longer than the circuit (virtual idle qubits) as :func:`sabre_layout` returns.
         seed: seeds the tie-breaking (``None`` means 0: routing is deterministic).
         dag: the circuit's dependency structure, if already built.
+        events: a recorded schedule from ``layout`` (:attr:`SabreTrial.events`); routing
+            then emits it instead of searching again.
 
     Returns:
         The routed circuit (SWAPs as ``prx``/``cz`` natives), layouts and SWAP count.
@@ -347,10 +432,10 @@ def route_swaps(
     if dag is None:
         dag = build_dag(ops, qindex)
     full = _extend_layout(layout, len(cmap.qubits))
-    rng = random.Random(0 if seed is None else seed)
-    final, swaps, events = sabre_pass(
-        dag.pairs, dag.preds2, dag.succs2, full, cmap, rng, record=True
-    )
+    if events is None:
+        rng = random.Random(0 if seed is None else seed)
+        _, _, events = sabre_pass(dag.pairs, dag.preds2, dag.succs2, full, cmap, rng, record=True)
+    swaps = sum(1 for kind, _, _ in events if kind == 1)
     phys = cmap.qubits
     l2p = list(full)
     p2l = [-1] * len(phys)
@@ -433,7 +518,6 @@ def route_swaps(
     for i in range(len(ops)):
         if not done[i]:
             emit(i)
-    del final
     final_ops = [op for op in out if op is not None]
     used = {q for op in final_ops for q in op.qubits}
     initial_map = {names[i]: phys[full[i]] for i in range(nlog)}
