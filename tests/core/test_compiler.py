@@ -28,12 +28,8 @@ from _devices import (  # noqa: E402
 
 LATTICE = lattice_device()
 STAR = star_device()
-VOCAB = sorted(
-    {(g.name, g.num_qubits, g.num_params) for g in GATES.values() if g.name != "move"}
-)
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+VOCAB = sorted({(g.name, g.num_qubits, g.num_params) for g in GATES.values() if g.name != "move"})
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -97,8 +93,9 @@ def measured_circuits(draw: st.DrawFn) -> Circuit:
             name = draw(st.sampled_from(["h", "rx", "ry", "rz", "t", "sx", "u"]))
             gd = GATES[name]
             q = draw(st.sampled_from(names))
-            ops.append(Gate(name, (q,), tuple(draw(st.floats(-3, 3))
-                                               for _ in range(gd.num_params))))
+            ops.append(
+                Gate(name, (q,), tuple(draw(st.floats(-3, 3)) for _ in range(gd.num_params)))
+            )
         elif kind == "g2":
             name = draw(st.sampled_from(["cx", "cz", "cp", "swap", "rzz"]))
             a, b = draw(st.permutations(names))[:2]
@@ -135,10 +132,15 @@ def test_measurements_and_conditionals_keep_distribution(circuit: Circuit, level
 
 def test_measurement_lands_on_final_physical_qubit() -> None:
     # a long-range CNOT forces SWAPs under a trivial layout
-    circuit = Circuit.from_operations([
-        Gate("x", ("a",)), Gate("cx", ("a", "b")), Gate("cx", ("b", "c")),
-        Gate("cx", ("a", "c")), Measure(("a", "b", "c"), "m"),
-    ])
+    circuit = Circuit.from_operations(
+        [
+            Gate("x", ("a",)),
+            Gate("cx", ("a", "b")),
+            Gate("cx", ("b", "c")),
+            Gate("cx", ("a", "c")),
+            Measure(("a", "b", "c"), "m"),
+        ]
+    )
     result = compile(circuit, LATTICE, level=0, initial_layout=["QB1", "QB20", "QB10"])
     assert result.report.swaps > 0
     (measure,) = [op for op in result.circuit.operations if isinstance(op, Measure)]
@@ -147,9 +149,7 @@ def test_measurement_lands_on_final_physical_qubit() -> None:
 
 
 def test_report_counts_and_passes() -> None:
-    circuit = Circuit.from_operations(
-        [Gate("h", ("a",))] + [Gate("cx", ("a", q)) for q in "bcdef"]
-    )
+    circuit = Circuit.from_operations([Gate("h", ("a",))] + [Gate("cx", ("a", q)) for q in "bcdef"])
     result = compile(circuit, LATTICE, level=2)
     rep = result.report
     assert rep.cz_count == sum(
@@ -182,9 +182,7 @@ def test_level2_prefers_perfect_layout_on_good_couplers() -> None:
 
 
 def test_star_keeps_state_in_resonator_across_consecutive_czs() -> None:
-    circuit = Circuit.from_operations(
-        [Gate("h", ("a",))] + [Gate("cz", ("a", q)) for q in "bcde"]
-    )
+    circuit = Circuit.from_operations([Gate("h", ("a",))] + [Gate("cz", ("a", q)) for q in "bcde"])
     result = compile(circuit, STAR, level=1)
     assert result.report.moves == 2
     assert result.report.cz_count == 4
@@ -196,8 +194,7 @@ def test_errors_name_the_problem() -> None:
     with pytest.raises(CircuitValidationError, match="21 qubits"):
         compile(big, LATTICE)
     with pytest.raises(QubitNotOnDeviceError, match="QB99"):
-        compile(Circuit.from_operations([Gate("h", ("a",))]), LATTICE,
-                initial_layout={"a": "QB99"})
+        compile(Circuit.from_operations([Gate("h", ("a",))]), LATTICE, initial_layout={"a": "QB99"})
     with pytest.raises(CircuitValidationError, match="level"):
         compile(Circuit.from_operations([Gate("h", ("a",))]), LATTICE, level=7)
 
@@ -209,3 +206,41 @@ def test_deterministic_for_a_seed() -> None:
     a = compile(circuit, LATTICE, seed=5)
     b = compile(circuit, LATTICE, seed=5)
     assert a.circuit == b.circuit
+
+
+def test_level2_resynthesises_runs_on_one_pair() -> None:
+    # alternating CNOTs with single-qubit gates between them, twice: level 1 only cancels
+    # the two CNOTs where the runs meet; any run on one pair needs at most 3 CZ
+    ops = []
+    for k in range(2):
+        ops += [
+            Gate("cx", ("a", "b")),
+            Gate("ry", ("a",), (0.3 + k,)),
+            Gate("cx", ("b", "a")),
+            Gate("rx", ("b",), (0.2 * k + 0.5,)),
+            Gate("cx", ("a", "b")),
+        ]
+    circuit = Circuit.from_operations(ops)
+    low = compile(circuit, LATTICE, level=1)
+    high = compile(circuit, LATTICE, level=2)
+    assert low.report.cz_count == 4  # the CNOTs where the runs meet cancel
+    assert high.report.cz_count <= 3
+    assert any(p.name == "resynth-logical" for p in high.report.passes)
+    assert_equivalent(circuit, high)
+
+
+def test_symbolic_runs_are_not_resynthesised() -> None:
+    from iqm_bridge.core.parameters import Parameter
+
+    theta = Parameter("theta")
+    ops = [
+        Gate("cx", ("a", "b")),
+        Gate("rz", ("b",), (theta,)),
+        Gate("cx", ("a", "b")),
+        Gate("cx", ("a", "b")),
+        Gate("cx", ("a", "b")),
+    ]
+    result = compile(Circuit.from_operations(ops), LATTICE, level=3)
+    # the last two CNOTs cancel; the symbolic rz keeps its two CNOTs (no numeric synthesis)
+    assert result.report.cz_count == 2
+    assert result.circuit.parameters == frozenset({"theta"})

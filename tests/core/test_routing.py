@@ -9,7 +9,7 @@ import sys
 from iqm_bridge.core._dag import build_dag
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
 from iqm_bridge.core.placement import coupling_map, greedy_layout, perfect_layout
-from iqm_bridge.core.routing import route_moves, route_swaps, sabre_layout
+from iqm_bridge.core.routing import route_moves, route_swaps, sabre_layout, sabre_trial
 from iqm_bridge.core.validation import validate_native
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -28,8 +28,11 @@ class _Result:
 
 def test_two_qubit_dag_inherits_dependencies_through_other_ops() -> None:
     ops = [
-        Gate("cz", ("a", "b")), Gate("prx", ("b",), (1.0, 0.0)), Measure(("b",), "m"),
-        Conditional(Gate("prx", ("c",), (1.0, 0.0)), "m"), Gate("cz", ("c", "d")),
+        Gate("cz", ("a", "b")),
+        Gate("prx", ("b",), (1.0, 0.0)),
+        Measure(("b",), "m"),
+        Conditional(Gate("prx", ("c",), (1.0, 0.0)), "m"),
+        Gate("cz", ("c", "d")),
     ]
     dag = build_dag(ops, {q: i for i, q in enumerate("abcd")})
     assert dag.two_qubit == [0, 4]
@@ -40,7 +43,7 @@ def test_two_qubit_dag_inherits_dependencies_through_other_ops() -> None:
 def test_all_to_all_circuit_routes_on_the_lattice() -> None:
     names = [f"q{i}" for i in range(8)]
     ops = [Gate("prx", (q,), (0.5, 0.1 * i)) for i, q in enumerate(names)]
-    ops += [Gate("cz", (a, b)) for i, a in enumerate(names) for b in names[i + 1:]]
+    ops += [Gate("cz", (a, b)) for i, a in enumerate(names) for b in names[i + 1 :]]
     c = Circuit(tuple(names), tuple(ops))
     routed = route_swaps(c, CMAP, list(range(8)), seed=1)
     validate_native(routed.circuit, LATTICE)
@@ -71,16 +74,57 @@ def test_perfect_layout_for_a_ring_and_greedy_fallback() -> None:
 
 def test_move_routing_keeps_the_rules() -> None:
     star = star_device()
-    c = Circuit.from_operations([
-        Gate("prx", ("a",), (1.0, 0.0)), Gate("cz", ("a", "b")), Gate("cz", ("c", "b")),
-        Gate("prx", ("b",), (0.3, 0.2)), Gate("cz", ("a", "c")), Measure(("a", "b", "c"), "m"),
-    ])
+    c = Circuit.from_operations(
+        [
+            Gate("prx", ("a",), (1.0, 0.0)),
+            Gate("cz", ("a", "b")),
+            Gate("cz", ("c", "b")),
+            Gate("prx", ("b",), (0.3, 0.2)),
+            Gate("cz", ("a", "c")),
+            Measure(("a", "b", "c"), "m"),
+        ]
+    )
     routed = route_moves(c, star, {"a": "QB1", "b": "QB2", "c": "QB3"})
     validate_native(routed.circuit, star)
     names = [op.name for op in routed.circuit.operations if isinstance(op, Gate)]
     assert names.count("cz") == 3
     # b stays in the resonator for both of its CZs, then c for the last one
     assert routed.moves == 4
-    assert_equivalent(Circuit(c.qubits, c.operations[:-1]),
-                      _Result(route_moves(Circuit(c.qubits, c.operations[:-1]), star,
-                                          {"a": "QB1", "b": "QB2", "c": "QB3"})))
+    assert_equivalent(
+        Circuit(c.qubits, c.operations[:-1]),
+        _Result(
+            route_moves(
+                Circuit(c.qubits, c.operations[:-1]), star, {"a": "QB1", "b": "QB2", "c": "QB3"}
+            )
+        ),
+    )
+
+
+def test_recorded_trial_routes_exactly_as_estimated() -> None:
+    names = [f"q{i}" for i in range(10)]
+    ops = [Gate("cz", (names[i], names[(3 * i + 4) % 10])) for i in range(10)]
+    ops += [
+        Gate("cz", (names[i], names[(7 * i + 1) % 10])) for i in range(10) if (7 * i + 1) % 10 != i
+    ]
+    c = Circuit(tuple(names), tuple(op for op in ops if op.qubits[0] != op.qubits[1]))
+    dag = build_dag(c.operations, {q: i for i, q in enumerate(names)})
+    trial = sabre_trial(dag, greedy_layout(10, dag.pairs, CMAP), CMAP, random.Random(3))
+    routed = route_swaps(c, CMAP, trial.layout, events=trial.events)
+    validate_native(routed.circuit, LATTICE)
+    assert routed.swaps == trial.swaps
+    cz = sum(1 for op in routed.circuit.operations if isinstance(op, Gate) and op.name == "cz")
+    # merged SWAPs cost 1 CZ; emission may merge more than the estimate counted, never fewer
+    assert cz <= trial.cz_estimate(len(dag.pairs))
+    assert_equivalent(c, _Result(routed))
+
+
+def test_chain_longer_than_a_colour_class_skips_the_isomorphism_search() -> None:
+    # Garnet's lattice has 9 + 11 qubits per colour: a 20-qubit chain cannot be laid out
+    chain = [(i, i + 1) for i in range(19)]
+    assert perfect_layout(20, chain, [0] * 20, CMAP) is None
+    # an odd cycle never fits a bipartite lattice
+    assert perfect_layout(3, [(0, 1), (1, 2), (2, 0)], [0] * 3, CMAP) is None
+    # a chain of 18 fits
+    layout = perfect_layout(18, chain[:17], [0] * 18, CMAP)
+    assert layout is not None
+    assert all(CMAP.dist[layout[a]][layout[b]] == 1 for a, b in chain[:17])
