@@ -177,3 +177,23 @@ def test_site_builds_strict_and_publishes_the_api(tmp_path: Path) -> None:
         if not any(a.startswith("iqm_bridge.core.") and a.endswith(f".{name}") for a in anchors):
             missing.append(f"iqm_bridge.core.{name}")
     assert not missing, f"public names without a reference entry: {missing}"
+
+
+@pytest.mark.slow
+def test_readme_code_runs(tmp_path: Path) -> None:
+    """The README's Python examples (all but the real-server one) run on the emulator."""
+    readme = ROOT / "README.md"
+    assert any(s.skipped for s in snippets(readme) if s.language == "python")
+    program = tmp_path / "readme.py"
+    program.write_text(script(readme), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(program)],
+        cwd=tmp_path,
+        env=_clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=PAGE_TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    assert proc.stdout.count("--- block at ") == len(runnable(readme)) == 3
+    assert "'00'" in proc.stdout and "'11'" in proc.stdout  # the qiskit Bell counts
