@@ -9,11 +9,9 @@ per point.
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Any
 
-from _common import Figure
+from _common import Figure, median_time
 
 SHOTS = 100
 REPEAT = 5
@@ -44,13 +42,7 @@ def _circuit() -> tuple[Any, Any]:
 
 
 def _median(fn: Any, repeat: int = REPEAT) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_time(fn, repeat=repeat)
 
 
 def sweep_50_points() -> list[Figure]:

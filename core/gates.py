@@ -21,7 +21,7 @@ import numpy as np
 from iqm_bridge.core.errors import UnsupportedOperationError
 from iqm_bridge.core.parameters import ParamValue
 
-__all__ = ["GATES", "NATIVE_GATES", "GateDef", "gate_def", "gate_unitary"]
+__all__ = ["GATES", "NATIVE_GATES", "GateDef", "checked_gate_def", "gate_def", "gate_unitary"]
 
 PI = math.pi
 _Step = tuple[str, tuple[int, ...], tuple[ParamValue, ...]]
@@ -303,6 +303,31 @@ def gate_def(name: str) -> GateDef:
         raise UnsupportedOperationError(
             f"gate {name!r} is not in the iqm-bridge vocabulary; supported gates: {known}"
         ) from None
+
+
+def checked_gate_def(name: str, qubits: Sequence[str], num_params: int) -> GateDef:
+    """Look up a gate and check that it is given the right number of qubits and parameters.
+
+    Raises:
+        UnsupportedOperationError: unknown name, wrong arity, a repeated qubit, or the wrong
+            number of parameters (the message names the gate and its qubits).
+    """
+    gd = gate_def(name)
+    if len(qubits) != gd.num_qubits:
+        raise UnsupportedOperationError(
+            f"gate {name!r} acts on {gd.num_qubits} qubit(s) but was given "
+            f"{len(qubits)}: {tuple(qubits)}"
+        )
+    if len(set(qubits)) != len(qubits):
+        raise UnsupportedOperationError(
+            f"gate {name!r} is given the same qubit twice: {tuple(qubits)}"
+        )
+    if num_params != gd.num_params:
+        raise UnsupportedOperationError(
+            f"gate {name!r} on {tuple(qubits)} takes {gd.num_params} parameter(s) but was "
+            f"given {num_params}"
+        )
+    return gd
 
 
 def gate_unitary(name: str, params: Sequence[float] = ()) -> Matrix:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from iqm_bridge.core.errors import UnsupportedOperationError
-from iqm_bridge.core.gates import gate_def
+from iqm_bridge.core.gates import checked_gate_def, gate_def
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Operation
 from iqm_bridge.core.parameters import Expression, ParamValue
 
@@ -64,17 +64,7 @@ def lower_gate(gate: Gate) -> list[Gate]:
         UnsupportedOperationError: the gate is unknown or has the wrong number of qubits or
             parameters.
     """
-    gd = gate_def(gate.name)
-    if len(gate.qubits) != gd.num_qubits:
-        raise UnsupportedOperationError(
-            f"gate {gate.name!r} acts on {gd.num_qubits} qubit(s) but was given "
-            f"{len(gate.qubits)}: {gate.qubits}"
-        )
-    if len(gate.params) != gd.num_params:
-        raise UnsupportedOperationError(
-            f"gate {gate.name!r} on {gate.qubits} takes {gd.num_params} parameter(s) but was "
-            f"given {len(gate.params)}"
-        )
+    gd = checked_gate_def(gate.name, gate.qubits, len(gate.params))
     if gd.lowering is None:
         return [gate if gate.name == gd.name else Gate(gd.name, gate.qubits, gate.params)]
     mapping = {f"${i}": p for i, p in enumerate(gate.params)}

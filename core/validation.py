@@ -20,7 +20,7 @@ from iqm_bridge.core.errors import (
     UnsupportedOperationError,
     UnwrittenMeasurementKeyError,
 )
-from iqm_bridge.core.gates import GATES
+from iqm_bridge.core.gates import GATES, checked_gate_def
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Reset
 from iqm_bridge.core.parameters import Expression
 
@@ -28,27 +28,13 @@ __all__ = ["validate", "validate_native"]
 
 
 def _check_gate(gate: Gate, require_bound: bool) -> None:
-    gd = GATES.get(gate.name)
-    if gd is None:
+    if gate.name not in GATES:
         known = ", ".join(sorted({g.name for g in GATES.values()}))
         raise UnsupportedOperationError(
             f"gate {gate.name!r} on {gate.qubits} is not in the iqm-bridge vocabulary; "
             f"supported gates: {known}"
         )
-    if len(gate.qubits) != gd.num_qubits:
-        raise UnsupportedOperationError(
-            f"gate {gate.name!r} acts on {gd.num_qubits} qubit(s) but was given "
-            f"{len(gate.qubits)}: {gate.qubits}"
-        )
-    if len(set(gate.qubits)) != len(gate.qubits):
-        raise UnsupportedOperationError(
-            f"gate {gate.name!r} is given the same qubit twice: {gate.qubits}"
-        )
-    if len(gate.params) != gd.num_params:
-        raise UnsupportedOperationError(
-            f"gate {gate.name!r} on {gate.qubits} takes {gd.num_params} parameter(s) but was "
-            f"given {len(gate.params)}"
-        )
+    checked_gate_def(gate.name, gate.qubits, len(gate.params))
     for p in gate.params:
         if isinstance(p, Expression):
             if require_bound:
