@@ -48,6 +48,7 @@ _TRIALS = {0: 0, 1: 0, 2: 4, 3: 6}
 _ITERATIONS = {0: 0, 1: 0, 2: 1, 3: 1}
 _TRIAL_BUDGET_GATES = 600
 _MAX_TRIALS = 30
+_SWAP_TRIALS = {0: 0, 1: 0, 2: 0, 3: 4}
 
 
 @attrs.frozen(slots=True)
@@ -266,7 +267,13 @@ def _place_lattice(
         scored.append(((trial.cz_estimate(num_gates), trial.swaps, cost), trial))
         if trial.swaps == 0:
             break  # no trial can route with fewer CZ
-    return min(scored, key=lambda item: item[0])[1], "sabre"
+    best = min(scored, key=lambda item: item[0])[1]
+    # routing trials: the same layout, other tie-breaks
+    for _ in range(_SWAP_TRIALS[min(level, 3)]):
+        other = sabre_trial(dag, best.layout, cmap, rng, iterations=0)
+        if other.cz_estimate(num_gates) < best.cz_estimate(num_gates):
+            best = other
+    return best, "sabre"
 
 
 def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless here

@@ -166,11 +166,22 @@ def layout_cost(
         one_qubit_load: per logical qubit, how many single-qubit ops and measurements it has.
         cmap: the coupling map.
     """
+    return _cost(layout, _interaction_counts(pairs), one_qubit_load, cmap)
+
+
+def _cost(
+    layout: Sequence[int],
+    counts: Mapping[tuple[int, int], int],
+    one_qubit_load: Sequence[int],
+    cmap: CouplingMap,
+) -> float:
+    edge_cost = cmap.edge_cost
+    qubit_cost = cmap.qubit_cost
     cost = 0.0
-    for (a, b), count in _interaction_counts(pairs).items():
-        cost += count * cmap.edge_cost.get((layout[a], layout[b]), 10.0)
+    for (a, b), count in counts.items():
+        cost += count * edge_cost.get((layout[a], layout[b]), 10.0)
     for q, load in enumerate(one_qubit_load):
-        cost += (1 + 0.1 * load) * cmap.qubit_cost[layout[q]]
+        cost += (1 + 0.1 * load) * qubit_cost[layout[q]]
     return cost
 
 
@@ -214,7 +225,7 @@ def perfect_layout(
             for phys, pat in mapping.items():
                 layout[active[pat]] = phys
             _fill_idle(layout, cmap)
-            cost = layout_cost(layout, pairs, one_qubit_load, cmap)
+            cost = _cost(layout, counts, one_qubit_load, cmap)
             if cost < best_cost:
                 best, best_cost = layout, cost
     except StopIteration:  # pragma: no cover - rustworkx ends iteration normally
