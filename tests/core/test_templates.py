@@ -64,7 +64,7 @@ def symbolic_circuits(draw: st.DrawFn) -> Circuit:
 VALUES = st.fixed_dictionaries({p.name: st.floats(-math.pi, math.pi) for p in PARAMS})
 
 
-@given(symbolic_circuits(), VALUES, st.sampled_from([1, 2]), st.booleans())
+@given(symbolic_circuits(), VALUES, st.sampled_from([1, 2, 3]), st.booleans())
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_bind_equals_compiling_the_bound_circuit(
     circuit: Circuit, values: dict[str, float], level: int, star: bool
