@@ -6,8 +6,11 @@ Two strategies, chosen by the device:
   router keeps the *front layer* of two-qubit gates whose predecessors are done, executes the
   ones on coupled qubits, and otherwise inserts the SWAP that most reduces the distance of the
   front layer plus a discounted look-ahead set, with a decay that spreads SWAPs over qubits.
-  :func:`sabre_layout` improves an initial layout by routing forwards, backwards and forwards
-  again (the final layout of one pass seeds the next).
+  A SWAP right after a gate on its own pair gets a small bonus: emitted, it merges into that
+  gate and costs 1 CZ instead of 3. :func:`sabre_trial` improves an initial layout by routing
+  forwards, backwards and forwards again (the final layout of one pass seeds the next) and
+  records the last pass, so :func:`route_swaps` can emit exactly the routing a trial was
+  ranked by.
 * **MOVE routing** for resonator (star) devices (:func:`route_moves`): ``cz(a, b)`` becomes
   ``move(b, CR) cz(a, CR) move(b, CR)``; a state stays in the resonator while the following
   two-qubit gates keep using it, so consecutive gates sharing a qubit need one MOVE pair.
