@@ -146,6 +146,9 @@ def _sabre_pass(
     f_pairs: list[tuple[int, int]] = []
     e_pairs: list[tuple[int, int]] = []
     f_weight = e_weight = 0.0
+    # mark[g] == stamp: gate g is already in the current front or extended set
+    mark = [0] * len(pairs)
+    stamp = 0
     while front:
         # execute everything that is adjacent now
         progressed = True
@@ -191,7 +194,8 @@ def _sabre_pass(
         if f_by_q is None:
             # the front and extended sets change only when gates execute, so their structure
             # is built once per front; only the positions change between SWAPs
-            extended = _extended_set(front, succs)
+            stamp += 1
+            extended = _extended_set(front, succs, mark, stamp)
             f_pairs = [pairs[g] for g in front]
             e_pairs = [pairs[g] for g in extended]
             f_by_q = _partners(f_pairs)
@@ -262,21 +266,24 @@ def _sabre_pass(
     return l2p, swaps, merged, events
 
 
-def _extended_set(front: list[int], succs: Sequence[Sequence[int]]) -> list[int]:
+def _extended_set(
+    front: list[int], succs: Sequence[Sequence[int]], mark: list[int], stamp: int
+) -> list[int]:
     """The look-ahead: up to ``_EXTENDED_SIZE`` gates after the front layer, nearest first."""
+    for g in front:
+        mark[g] = stamp
     extended: list[int] = []
-    seen = set(front)
-    frontier = list(front)
-    while frontier and len(extended) < _EXTENDED_SIZE:
+    frontier = front
+    while frontier:
         nxt: list[int] = []
         for g in frontier:
             for s in succs[g]:
-                if s not in seen:
-                    seen.add(s)
+                if mark[s] != stamp:
+                    mark[s] = stamp
                     extended.append(s)
-                    nxt.append(s)
                     if len(extended) >= _EXTENDED_SIZE:
                         return extended
+                    nxt.append(s)
         frontier = nxt
     return extended
 
@@ -284,8 +291,16 @@ def _extended_set(front: list[int], succs: Sequence[Sequence[int]]) -> list[int]
 def _partners(pairs: list[tuple[int, int]]) -> dict[int, list[int]]:
     by_q: dict[int, list[int]] = {}
     for a, b in pairs:
-        by_q.setdefault(a, []).append(b)
-        by_q.setdefault(b, []).append(a)
+        la = by_q.get(a)
+        if la is None:
+            by_q[a] = [b]
+        else:
+            la.append(b)
+        lb = by_q.get(b)
+        if lb is None:
+            by_q[b] = [a]
+        else:
+            lb.append(a)
     return by_q
 
 
