@@ -46,7 +46,7 @@ __all__ = ["CompileReport", "CompileResult", "PassReport", "compile", "circuit_d
 
 _TRIALS = {0: 0, 1: 0, 2: 4, 3: 6}
 _ITERATIONS = {0: 0, 1: 0, 2: 1, 3: 1}
-_TRIAL_BUDGET_GATES = 600
+_TRIAL_BUDGET_GATES = {0: 0, 1: 0, 2: 0, 3: 600}
 _MAX_TRIALS = 30
 _SWAP_TRIALS = {0: 0, 1: 0, 2: 0, 3: 4}
 
@@ -244,11 +244,11 @@ def _place_lattice(
     if perfect is not None:
         return sabre_trial(dag, perfect, cmap, rng, iterations=0), "perfect"
     num_gates = len(dag.pairs)
-    # small circuits get more trials: the budget counts the gates that the SABRE passes
-    # visit, which is what their time is proportional to
+    # at level 3 small circuits get more trials: the budget counts the gates that the SABRE
+    # passes visit, which is what their time is proportional to
     iterations = _ITERATIONS[min(level, 3)]
     trials = _TRIALS[min(level, 3)]
-    budget = trials * _TRIAL_BUDGET_GATES
+    budget = trials * _TRIAL_BUDGET_GATES[min(level, 3)]
     trials = max(trials, min(_MAX_TRIALS, budget // max(1, num_gates * (2 * iterations + 1))))
     scored: list[tuple[tuple[int, int, float], SabreTrial]] = []
     for t in range(trials):
