@@ -12,7 +12,8 @@ Levels:
 * 2: as 1, plus calibration-aware placement (a perfect layout when one exists, else the best
   of a few bidirectional SABRE trials), and re-synthesis of two-qubit runs with the fewest
   CZ (before routing on logical pairs, after routing on couplers; numeric gates only).
-* 3: as 2 with more layout trials.
+* 3: as 2 with more layout trials (small circuits get up to 30, within a budget of SABRE
+  work) and a few extra routings of the chosen layout with other tie-breaks.
 """
 
 from __future__ import annotations
