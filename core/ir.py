@@ -24,6 +24,7 @@ __all__ = [
     "Measure",
     "Operation",
     "Reset",
+    "relabel",
 ]
 
 
@@ -106,6 +107,24 @@ class Conditional:
 
 
 Operation = Union[Gate, Measure, Barrier, Reset, Delay, Conditional]  # noqa: UP007
+
+
+def relabel(op: Operation, mapping: Mapping[str, str]) -> Operation:
+    """The same operation on other qubits: each qubit ``q`` becomes ``mapping[q]``."""
+    if isinstance(op, Gate):
+        return Gate(op.name, tuple(mapping[q] for q in op.qubits), op.params)
+    if isinstance(op, Conditional):
+        gate = op.gate
+        return Conditional(
+            Gate(gate.name, tuple(mapping[q] for q in gate.qubits), gate.params), op.key, op.index
+        )
+    if isinstance(op, Measure):
+        return Measure(tuple(mapping[q] for q in op.qubits), op.key)
+    if isinstance(op, Delay):
+        return Delay(tuple(mapping[q] for q in op.qubits), op.duration)
+    if isinstance(op, Barrier):
+        return Barrier(tuple(mapping[q] for q in op.qubits))
+    return Reset(tuple(mapping[q] for q in op.qubits))
 
 
 def _op_tuple(value: Iterable[Operation]) -> tuple[Operation, ...]:

@@ -36,6 +36,7 @@ from iqm_bridge.core.ir import (
     Measure,
     Operation,
     Reset,
+    relabel,
 )
 from iqm_bridge.core.parameters import Expression, ParamValue
 
@@ -220,8 +221,13 @@ def fuse(circuit: Circuit) -> tuple[Circuit, dict[str, ParamValue]]:
             (q,) = op.gate.qubits
             flush(q)
             theta, phi = op.gate.params
-            push(Conditional(Gate("prx", (q,), (theta, _phase_minus(phi, frame.get(q, 0.0)))),
-                             op.key, op.index))
+            push(
+                Conditional(
+                    Gate("prx", (q,), (theta, _phase_minus(phi, frame.get(q, 0.0)))),
+                    op.key,
+                    op.index,
+                )
+            )
         elif isinstance(op, Reset):
             for q in op.qubits:
                 pend.pop(q, None)
@@ -235,16 +241,12 @@ def fuse(circuit: Circuit) -> tuple[Circuit, dict[str, ParamValue]]:
             push(op)
     for q in list(pend):
         flush(q)
-    frames = {
-        q: f for q, f in frame.items() if isinstance(f, Expression) or abs(_wrap(f)) > 1e-12
-    }
+    frames = {q: f for q, f in frame.items() if isinstance(f, Expression) or abs(_wrap(f)) > 1e-12}
     result = circuit.with_operations(op for op in out if op is not None)
     return result, frames
 
 
-def cancel_and_fuse(
-    circuit: Circuit, max_rounds: int = 3
-) -> tuple[Circuit, dict[str, ParamValue]]:
+def cancel_and_fuse(circuit: Circuit, max_rounds: int = 3) -> tuple[Circuit, dict[str, ParamValue]]:
     """Run :func:`fuse` until the circuit stops shrinking (a cancelled pair can expose more).
 
     Returns:
@@ -261,21 +263,6 @@ def cancel_and_fuse(
         if not shrunk:
             break
     return current, frames
-
-
-def _rename(op: Operation, m: dict[str, str]) -> Operation:
-    if isinstance(op, Gate):
-        return Gate(op.name, tuple(m[q] for q in op.qubits), op.params)
-    if isinstance(op, Conditional):
-        g = op.gate
-        return Conditional(Gate(g.name, tuple(m[q] for q in g.qubits), g.params), op.key, op.index)
-    if isinstance(op, Measure):
-        return Measure(tuple(m[q] for q in op.qubits), op.key)
-    if isinstance(op, Barrier):
-        return Barrier(tuple(m[q] for q in op.qubits))
-    if isinstance(op, Reset):
-        return Reset(tuple(m[q] for q in op.qubits))
-    return Delay(tuple(m[q] for q in op.qubits), op.duration)
 
 
 def elide_swaps(circuit: Circuit) -> tuple[Circuit, dict[str, str]]:
@@ -298,5 +285,5 @@ def elide_swaps(circuit: Circuit) -> tuple[Circuit, dict[str, str]]:
             a, b = op.qubits
             where[a], where[b] = where[b], where[a]
             continue
-        ops.append(_rename(op, where))
+        ops.append(relabel(op, where))
     return circuit.with_operations(ops), where

@@ -29,14 +29,10 @@ from iqm_bridge.core._dag import CircuitDag, build_dag
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import LocusNotSupportedError, UnsupportedOperationError
 from iqm_bridge.core.ir import (
-    Barrier,
     Circuit,
-    Conditional,
-    Delay,
     Gate,
-    Measure,
     Operation,
-    Reset,
+    relabel,
 )
 from iqm_bridge.core.lowering import lower_gate
 from iqm_bridge.core.placement import CouplingMap
@@ -389,23 +385,6 @@ def sabre_layout(
 # emission
 
 
-def _remap(op: Operation, m: dict[str, str]) -> Operation:
-    if isinstance(op, Gate):
-        return Gate(op.name, tuple(m[q] for q in op.qubits), op.params)
-    if isinstance(op, Conditional):
-        g = op.gate
-        return Conditional(Gate(g.name, tuple(m[q] for q in g.qubits), g.params), op.key, op.index)
-    if isinstance(op, Measure):
-        return Measure(tuple(m[q] for q in op.qubits), op.key)
-    if isinstance(op, Barrier):
-        return Barrier(tuple(m[q] for q in op.qubits))
-    if isinstance(op, Reset):
-        return Reset(tuple(m[q] for q in op.qubits))
-    if isinstance(op, Delay):
-        return Delay(tuple(m[q] for q in op.qubits), op.duration)
-    raise UnsupportedOperationError(f"cannot route operation {op!r}")  # pragma: no cover
-
-
 def _swap_natives(a: str, b: str) -> list[Gate]:
     return lower_gate(Gate("swap", (a, b)))
 
@@ -523,7 +502,7 @@ def route_swaps(
                 continue
             stack.pop()
             done[j] = True
-            append(_remap(ops[j], mapping))
+            append(relabel(ops[j], mapping))
 
     two_qubit = dag.two_qubit
     for kind, x, y in events:
@@ -640,7 +619,7 @@ def route_moves(circuit: Circuit, device: Device, layout: dict[str, str]) -> Rou
         else:
             if resident is not None and resident[0] in op.qubits:
                 move_out()
-            out.append(_remap(op, layout))
+            out.append(relabel(op, layout))
     move_out()
     used = {q for o in out for q in o.qubits} | set(layout.values())
     order = device.qubits + device.resonators
