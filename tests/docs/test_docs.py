@@ -84,11 +84,12 @@ def test_the_parser_finds_skip_marks_and_languages(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "page", RUNNABLE_PAGES, ids=[p.relative_to(DOCS).as_posix() for p in RUNNABLE_PAGES]
 )
-def test_page_code_runs(page: Path, tmp_path: Path) -> None:
+def _run_page(page: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run a Markdown page's runnable blocks in one fresh interpreter on the emulator."""
     program = tmp_path / "page.py"
     program.write_text(script(page), encoding="utf-8")
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             [sys.executable, str(program)],
             cwd=tmp_path,
             env=_clean_env(tmp_path),
@@ -98,6 +99,10 @@ def test_page_code_runs(page: Path, tmp_path: Path) -> None:
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"{page.name}: the code blocks did not finish in {PAGE_TIMEOUT} s\n{exc}")
+
+
+def test_page_code_runs(page: Path, tmp_path: Path) -> None:
+    proc = _run_page(page, tmp_path)
     assert proc.returncode == 0, (
         f"a code block of {page} failed\n--- stdout\n{proc.stdout[-4000:]}\n"
         f"--- stderr\n{proc.stderr[-6000:]}"
@@ -184,16 +189,7 @@ def test_readme_code_runs(tmp_path: Path) -> None:
     """The README's Python examples (all but the real-server one) run on the emulator."""
     readme = ROOT / "README.md"
     assert any(s.skipped for s in snippets(readme) if s.language == "python")
-    program = tmp_path / "readme.py"
-    program.write_text(script(readme), encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(program)],
-        cwd=tmp_path,
-        env=_clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=PAGE_TIMEOUT,
-    )
+    proc = _run_page(readme, tmp_path)
     assert proc.returncode == 0, proc.stderr[-6000:]
     assert proc.stdout.count("--- block at ") == len(runnable(readme)) == 3
     assert "'00'" in proc.stdout and "'11'" in proc.stdout  # the qiskit Bell counts
