@@ -80,10 +80,6 @@ def test_the_parser_finds_skip_marks_and_languages(tmp_path: Path) -> None:
     assert [s.code for s in runnable(page)] == ["x = 1", "y = x + 1"]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "page", RUNNABLE_PAGES, ids=[p.relative_to(DOCS).as_posix() for p in RUNNABLE_PAGES]
-)
 def _run_page(page: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """Run a Markdown page's runnable blocks in one fresh interpreter on the emulator."""
     program = tmp_path / "page.py"
@@ -101,6 +97,10 @@ def _run_page(page: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         pytest.fail(f"{page.name}: the code blocks did not finish in {PAGE_TIMEOUT} s\n{exc}")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "page", RUNNABLE_PAGES, ids=[p.relative_to(DOCS).as_posix() for p in RUNNABLE_PAGES]
+)
 def test_page_code_runs(page: Path, tmp_path: Path) -> None:
     proc = _run_page(page, tmp_path)
     assert proc.returncode == 0, (
