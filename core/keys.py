@@ -17,6 +17,7 @@ loop per shot.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -37,18 +38,26 @@ def _as_bits(value: Any) -> Bits:
     """A uint8 array of the server's nested 0/1 lists.
 
     Rows of one width go through ``bytes`` (a C loop, several times faster than numpy's
-    conversion of nested lists); anything else takes the general ``np.asarray`` path.
+    conversion of nested lists); anything else takes the general ``np.asarray`` path, which
+    also rejects ragged rows.
     """
     if isinstance(value, list) and value and isinstance(value[0], list):
-        widths = set(map(len, value))
-        if len(widths) == 1:
-            try:
-                flat = bytes(list(itertools.chain.from_iterable(value)))
-            except (TypeError, ValueError):
-                pass
-            else:
-                return np.frombuffer(flat, dtype=np.uint8).reshape(len(value), widths.pop())
+        width = len(value[0])
+        try:
+            # every row has exactly ``width`` entries iff none is longer and the total fits
+            if max(map(len, value)) == width:
+                if width == 1:  # one-qubit measurements: the common case
+                    flat = bytes(map(_first, value))
+                else:
+                    flat = bytes(list(itertools.chain.from_iterable(value)))
+                if len(flat) == len(value) * width:
+                    return np.frombuffer(flat, dtype=np.uint8).reshape(len(value), width)
+        except (TypeError, ValueError, IndexError):
+            pass
     return np.asarray(value, dtype=np.uint8)
+
+
+_first = operator.itemgetter(0)
 
 
 @attrs.frozen(slots=True)
