@@ -138,7 +138,10 @@ class KeyMap:
         return attrs.evolve(self, registers=tuple(registers))
 
     def bits(
-        self, measurements: Mapping[str, Sequence[Sequence[int]]], shots: int | None = None
+        self,
+        measurements: Mapping[str, Sequence[Sequence[int]]],
+        shots: int | None = None,
+        widths: Mapping[str, int] | None = None,
     ) -> MeasurementBits:
         """Place the server's per-key shot lists into per-register bit arrays.
 
@@ -146,9 +149,12 @@ class KeyMap:
             measurements: native key -> ``shots x len(locus)`` 0/1 values (one circuit's
                 result as the server returns it).
             shots: the expected number of shots; ``None`` takes it from the data.
+            widths: the expected bits per shot of each key (its measurement's qubit count);
+                ``None`` accepts what the data has.
 
         Raises:
-            ResultFormatError: keys missing or unexpected, or arrays of the wrong shape.
+            ResultFormatError: keys missing, values other than 0 and 1, or arrays of another
+                shape than the circuit implies.
         """
         missing = set(self.slots) - set(measurements)
         if missing:
@@ -159,14 +165,25 @@ class KeyMap:
         for key in self.slots:
             try:
                 arr = _as_bits(measurements[key])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError):
                 raise ResultFormatError(
-                    f"result for measurement key {key!r} is not a 2-D array of 0/1 values: {exc}"
+                    f"result for measurement key {key!r} holds values other than 0 and 1, or rows "
+                    "of different lengths"
                 ) from None
-            if arr.ndim != 2 or (arr.size and arr.max() > 1):
+            if arr.ndim != 2:
                 raise ResultFormatError(
                     f"result for measurement key {key!r} should be a shots x bits 0/1 array, got "
                     f"shape {arr.shape}"
+                )
+            if arr.size and arr.max() > 1:
+                raise ResultFormatError(
+                    f"result for measurement key {key!r} holds values other than 0 and 1"
+                )
+            expected = None if widths is None else widths.get(key)
+            if expected is not None and arr.shape[0] and arr.shape[1] != expected:
+                raise ResultFormatError(
+                    f"measurement key {key!r} should give {expected} bit(s) per shot; the "
+                    f"server's rows have {arr.shape[1]}"
                 )
             arrays[key] = arr
         n_shots = shots

@@ -2,41 +2,49 @@
 
 :class:`Connection` owns an ``iqm.iqm_client.IQMClient``. With no URL given (and no
 ``IQM_SERVER_URL`` set) it starts the embedded emulator, so everything works without an
-account. :class:`Job` is the handle of one submission (several server jobs when a
-``max_circuits`` limit split it); it can be rebuilt from its id alone in a new process.
+account. It submits a batch of native circuits as one job (several when ``max_circuits``
+splits it) and returns a :class:`~iqm_bridge.core.jobs.Job`, which can also be rebuilt from
+its id alone in a new process.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
-import random
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
-import attrs
-import numpy as np
-
+from iqm_bridge.core._retry import (
+    RetryPolicy,
+    certainly_not_sent,
+    clear_retry_after,
+    install_retry_after_probe,
+    is_retryable,
+    take_retry_after,
+    translate,
+)
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import (
     AmbiguousSubmissionError,
     CircuitValidationError,
     ConfigurationError,
     IQMBridgeError,
-    JobFailedError,
-    JobNotFoundError,
-    JobTimeoutError,
     ResultFormatError,
     ServerError,
 )
-from iqm_bridge.core.ir import Circuit, Measure
+from iqm_bridge.core.ir import Circuit
+from iqm_bridge.core.jobs import (
+    REGISTERS_METADATA_KEY,
+    CircuitResult,
+    Job,
+    JobStatus,
+    Part,
+    bind,
+    keymap_of,
+)
 from iqm_bridge.core.journal import Journal, default_journal
-from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
 
@@ -56,10 +64,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-REGISTERS_METADATA_KEY = "iqm_bridge_registers"
-"""Circuit metadata entry listing the result registers ``[[name, size], ...]`` in order, so
-registers that are never measured survive a round trip through the server."""
-
 SUBMISSION_METADATA_KEY = "iqm_bridge_submission_id"
 """Metadata entry of a job's first circuit: a client-made id unique to one submission."""
 
@@ -67,210 +71,6 @@ SUBMISSION_FEATURE = "idempotent-submission"
 """The ``about`` feature by which a server says it deduplicates resent submissions."""
 
 T = TypeVar("T")
-
-
-class JobStatus(enum.StrEnum):
-    """Status of a job, as the server reports it."""
-
-    WAITING = "waiting"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        """Whether the job will not change any more."""
-        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
-
-
-@attrs.frozen(slots=True)
-class CircuitResult:
-    """The result of one circuit of a job.
-
-    Attributes:
-        name: the circuit's name.
-        bits: the measured bits per register (see :class:`~iqm_bridge.core.keys.MeasurementBits`).
-        shots: number of shots.
-        job_id: the server job that ran the circuit.
-        calibration_set_id: the calibration set used, if the server said.
-        metadata: the circuit's metadata as submitted.
-        raw: the server's per-key measurement lists.
-    """
-
-    name: str
-    bits: MeasurementBits
-    shots: int
-    job_id: str
-    calibration_set_id: str | None
-    metadata: Mapping[str, Any]
-    raw: Mapping[str, Any] = attrs.field(repr=False)
-
-
-def _translate(exc: Exception, what: str) -> IQMBridgeError:
-    """Map iqm-client and transport exceptions to our hierarchy."""
-    name = type(exc).__name__
-    if name == "NotFoundError":
-        return JobNotFoundError(f"{what}: the server does not know it ({exc})")
-    if isinstance(exc, IQMBridgeError):
-        return exc
-    return ServerError(f"{what} failed: {name}: {exc}")
-
-
-_RETRYABLE = frozenset(
-    {
-        "ConnectionError",
-        "Timeout",
-        "ReadTimeout",
-        "ConnectTimeout",
-        "ChunkedEncodingError",
-        "SystemUnavailableError",
-        "BadGatewayError",
-        "OperationTimeoutError",
-        "RateLimitError",
-    }
-)
-_CERTAINLY_NOT_SENT = frozenset({"ConnectTimeout", "NewConnectionError"})
-
-
-@attrs.frozen(slots=True)
-class RetryPolicy:
-    """Bounded retries with exponential backoff and jitter for idempotent requests.
-
-    Connection errors, timeouts, 429, 502, 503 and 504 are retried. A 429 or 503 answer's
-    ``Retry-After`` header is honoured (up to ``max_retry_after``) when the installed
-    iqm-client lets us see it (it raises without the response; see
-    ``_install_retry_after_probe``); otherwise the jittered backoff applies. A job
-    submission is resent only when that cannot create a second job.
-
-    Attributes:
-        attempts: total tries (1 = no retry).
-        base_delay: first backoff in seconds.
-        max_delay: backoff cap in seconds.
-        max_retry_after: the longest ``Retry-After`` pause honoured, in seconds.
-    """
-
-    attempts: int = 10
-    base_delay: float = 0.05
-    max_delay: float = 2.0
-    max_retry_after: float = 60.0
-
-    def delays(self) -> Iterator[float]:
-        """Backoff delays between attempts (full jitter)."""
-        for i in range(self.attempts - 1):
-            yield random.uniform(0, min(self.max_delay, self.base_delay * 2**i))
-
-    def wait_for(self, backoff: float, retry_after: float | None) -> float:
-        """The pause before the next try: the server's ``Retry-After`` (capped at
-        ``max_retry_after``) when it gave one, else the jittered backoff."""
-        if retry_after is None:
-            return backoff
-        return max(backoff, min(retry_after, self.max_retry_after))
-
-
-# iqm-client raises ``RateLimitError``/``SystemUnavailableError`` with the message only: the
-# response and its ``Retry-After`` header are gone by then. So the HTTP method handed to
-# iqm-client's ``send_request`` is wrapped to note the header (per thread) before iqm-client
-# turns the answer into an exception; without that hook we fall back to plain backoff.
-_hints = threading.local()
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds or seconds < 0:  # NaN or in the past
-        return 0.0 if seconds == seconds else None
-    return seconds
-
-
-def _take_retry_after() -> float | None:
-    value: float | None = getattr(_hints, "retry_after", None)
-    _hints.retry_after = None
-    return value
-
-
-def _install_retry_after_probe(client: Any) -> bool:
-    """Note ``Retry-After`` of 429/503 answers that pass through ``client`` (an IQMClient).
-
-    Returns:
-        Whether the hook could be installed (iqm-client's internals are as expected).
-    """
-    server = getattr(getattr(client, "_executor", None), "client", None)
-    original = getattr(server, "send_request", None)
-    if original is None or getattr(original, "_iqm_bridge_probe", False):
-        return original is not None
-
-    def send_request(http_method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        def method(url: str, **kw: Any) -> Any:
-            response = http_method(url, **kw)
-            if getattr(response, "status_code", None) in (429, 503):
-                _hints.retry_after = _parse_retry_after(response.headers.get("Retry-After"))
-            return response
-
-        # iqm-client tells mutating requests from the method's name
-        method.__name__ = getattr(http_method, "__name__", "get")
-        return original(method, *args, **kwargs)
-
-    send_request._iqm_bridge_probe = True  # type: ignore[attr-defined]
-    try:
-        server.send_request = send_request  # type: ignore[union-attr]
-    except AttributeError:
-        return False
-    return True
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    names = {type(e).__name__ for e in _chain(exc)}
-    return bool(names & _RETRYABLE)
-
-
-def _certainly_not_sent(exc: BaseException) -> bool:
-    """Whether a failed POST provably never reached the server (connection refused etc.)."""
-    for e in _chain(exc):
-        if type(e).__name__ in _CERTAINLY_NOT_SENT or isinstance(e, ConnectionRefusedError):
-            return True
-    return False
-
-
-def _is_malformed(exc: BaseException) -> bool:
-    """Whether a failed read means the server's answer did not parse (JSON or model)."""
-    for e in _chain(exc):
-        module = type(e).__module__
-        if module.startswith(("pydantic", "json", "requests")) and (
-            "ValidationError" in type(e).__name__ or "JSONDecodeError" in type(e).__name__
-        ):
-            return True
-    return False
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        e = stack.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        stack.extend([e.__cause__, e.__context__])
-        for arg in getattr(e, "args", ()):
-            if isinstance(arg, BaseException):
-                stack.append(arg)
-            reason = getattr(arg, "reason", None)
-            if isinstance(reason, BaseException):
-                stack.append(reason)
 
 
 class Connection:
@@ -365,7 +165,7 @@ class Connection:
                 raise ConfigurationError(
                     f"cannot connect to the IQM server at {self._url}: {exc}"
                 ) from None
-            if not _install_retry_after_probe(self._client):
+            if not install_retry_after_probe(self._client):
                 logger.debug("iqm-client hides Retry-After here; 429 answers use plain backoff")
         return self._client
 
@@ -398,21 +198,21 @@ class Connection:
         """Run an idempotent request with retries; map errors to our hierarchy."""
         delays = self.retry.delays()
         while True:
-            _hints.retry_after = None
+            clear_retry_after()
             try:
                 return fn()
             except IQMBridgeError:
                 raise
             except Exception as exc:
-                retry_after = _take_retry_after()
-                if _is_retryable(exc):
+                retry_after = take_retry_after()
+                if is_retryable(exc):
                     delay = next(delays, None)
                     if delay is not None:
                         delay = self.retry.wait_for(delay, retry_after)
                         logger.info("%s: %s; retrying in %.2f s", what, type(exc).__name__, delay)
                         time.sleep(delay)
                         continue
-                raise _translate(exc, what) from exc
+                raise translate(exc, what) from exc
 
     def submit(
         self,
@@ -446,7 +246,7 @@ class Connection:
         keymaps = []
         for c in circuits:
             try:
-                keymaps.append(_keymap(c))
+                keymaps.append(keymap_of(c))
             except ResultFormatError as exc:
                 raise CircuitValidationError(
                     f"circuit {c.name!r}: {exc}; build measurement keys with "
@@ -459,7 +259,7 @@ class Connection:
             job_id = self._submit_chunk(chunk, opts)
             self._remember(job_id, len(chunk), opts.shots)
             parts.append(
-                _Part.of(job_id, circuits[start : start + size], keymaps[start : start + size])
+                Part.of(job_id, circuits[start : start + size], keymaps[start : start + size])
             )
         job = Job(self, tuple(parts), opts)
         if len(parts) > 1:
@@ -559,19 +359,19 @@ class Connection:
         tries = 0
         while True:
             tries += 1
-            _hints.retry_after = None
+            clear_retry_after()
             try:
                 tracker = client.submit_circuit_job(definition, use_timeslot=opts.use_timeslot)
                 return str(tracker.job_id)
             except IQMBridgeError:
                 raise
             except Exception as exc:
-                retry_after = _take_retry_after()
+                retry_after = take_retry_after()
                 # the server answered and refused (503, 429): nothing was created
                 refused = type(exc).__name__ in {"SystemUnavailableError", "RateLimitError"}
-                ambiguous = _is_retryable(exc) and not refused and not _certainly_not_sent(exc)
+                ambiguous = is_retryable(exc) and not refused and not certainly_not_sent(exc)
                 safe = (
-                    _certainly_not_sent(exc)
+                    certainly_not_sent(exc)
                     or refused
                     or (ambiguous and self.idempotent_submissions)
                 )
@@ -601,7 +401,7 @@ class Connection:
                         f"{submission_id!r}: check the server's job list (or the IQM portal) "
                         "before submitting again."
                     ) from exc
-                raise _translate(exc, "submitting the job") from exc
+                raise translate(exc, "submitting the job") from exc
 
     def retrieve(self, job_id: str) -> Job:
         """Rebuild a job handle from its id (as ``Job.job_id`` gives it), e.g. in a new process.
@@ -614,9 +414,9 @@ class Connection:
         parts = []
         shots = None
         for jid in ids:
-            payload = self._call(_bind(self._payload, jid), f"fetching job {jid}")
+            payload = self._call(bind(self._payload, jid), f"fetching job {jid}")
             shots = payload.shots
-            parts.append(_Part.of(jid, [from_iqm_circuit(c) for c in payload.circuits]))
+            parts.append(Part.of(jid, [from_iqm_circuit(c) for c in payload.circuits]))
         return Job(self, tuple(parts), RunOptions(shots=shots or 1))
 
 
@@ -637,337 +437,3 @@ def _warn_insecure(url: str, token: str | None) -> None:
             f"a token would be sent over plain http to {parts.hostname}; use https",
             stacklevel=3,
         )
-
-
-def _bind(fn: Callable[[Any], T], arg: Any) -> Callable[[], T]:
-    """``fn`` with its one argument fixed (a typed stand-in for a late-binding lambda)."""
-    return lambda: fn(arg)
-
-
-def _keymap(circuit: Circuit) -> KeyMap:
-    km = KeyMap.from_keys(circuit.measurement_keys)
-    regs = circuit.metadata.get(REGISTERS_METADATA_KEY)
-    if regs:
-        km = km.with_registers([Register(str(n), int(s)) for n, s in regs])
-    return km
-
-
-def _widths(circuit: Circuit) -> dict[str, int]:
-    """Bits each measurement key returns per shot (top-level measurements only)."""
-    return {op.key: len(op.qubits) for op in circuit.operations if isinstance(op, Measure)}
-
-
-def _check_measurements(job_id: str, index: int, meas: Any, widths: Mapping[str, int]) -> None:
-    """Refuse a circuit's measurement payload that would not decode to the right bits.
-
-    Every measured key must hold ``shots x width`` values, each 0 or 1, with ``width`` the
-    number of qubits its measurement reads; anything else (negative or huge numbers, rows of
-    the wrong length, empty rows) would otherwise be read as some wrong bits.
-    """
-    where = f"job {job_id}, circuit {index}"
-    if not isinstance(meas, Mapping):
-        raise ResultFormatError(f"{where}: the measurement result is not a key -> shots mapping")
-    for key, width in widths.items():
-        if key not in meas:
-            continue  # reported by the key map with the full list of missing keys
-        try:
-            arr = np.asarray(meas[key])  # ragged rows raise ValueError
-        except (TypeError, ValueError, OverflowError):
-            arr = None
-        if arr is None or arr.ndim != 2 or (arr.shape[0] > 0 and arr.shape[1] != width):
-            raise ResultFormatError(
-                f"{where}: measurement key {key!r} should give {width} bit(s) per shot; the "
-                "server's rows have another length or shape"
-            )
-        if arr.size and (arr.dtype.kind not in "iub" or arr.min() < 0 or arr.max() > 1):
-            raise ResultFormatError(
-                f"{where}: measurement key {key!r} holds values other than 0 and 1"
-            )
-
-
-@attrs.frozen(slots=True)
-class _Part:
-    job_id: str
-    keymaps: tuple[KeyMap, ...]
-    names: tuple[str, ...]
-    metadata: tuple[Mapping[str, Any], ...]
-    widths: tuple[Mapping[str, int], ...] = ()
-
-    @classmethod
-    def of(
-        cls, job_id: str, circuits: Sequence[Circuit], keymaps: Sequence[KeyMap] | None = None
-    ) -> _Part:
-        return cls(
-            job_id,
-            tuple(keymaps) if keymaps is not None else tuple(_keymap(c) for c in circuits),
-            tuple(c.name for c in circuits),
-            tuple(c.metadata for c in circuits),
-            tuple(_widths(c) for c in circuits),
-        )
-
-
-class Job:
-    """Handle of one submission: status, cancel, wait and results.
-
-    A submission split by ``max_circuits`` is several server jobs behind one handle; its
-    :attr:`job_id` joins their ids with commas and :meth:`Connection.retrieve` accepts it.
-    """
-
-    def __init__(self, connection: Connection, parts: tuple[_Part, ...], options: RunOptions):
-        self._conn = connection
-        self._parts = parts
-        self._options = options
-        self._data: dict[str, Any] = {}
-        self._results: list[CircuitResult] | None = None
-
-    def __repr__(self) -> str:
-        return f"Job(job_id={self.job_id!r})"
-
-    @property
-    def job_id(self) -> str:
-        """The job's id (comma-joined server ids for a split submission)."""
-        return ",".join(p.job_id for p in self._parts)
-
-    @property
-    def job_ids(self) -> tuple[str, ...]:
-        """The server job ids."""
-        return tuple(p.job_id for p in self._parts)
-
-    @property
-    def shots(self) -> int:
-        """Shots per circuit."""
-        return self._options.shots
-
-    @property
-    def num_circuits(self) -> int:
-        """How many circuits the job runs."""
-        return sum(len(p.keymaps) for p in self._parts)
-
-    def _update(self, job_id: str) -> Any:
-        data = self._data.get(job_id)
-        if data is not None and JobStatus(str(data.status)).is_terminal:
-            return data
-        tracker = self._conn._call(
-            lambda: self._conn.client.get_job(UUID(job_id)), f"fetching job {job_id}"
-        )
-        self._data[job_id] = tracker.job_data
-        return tracker.job_data
-
-    def status(self) -> JobStatus:
-        """The overall status: failed or cancelled if any part is, completed if all are."""
-        statuses = [JobStatus(str(self._update(p.job_id).status)) for p in self._parts]
-        for s in (JobStatus.FAILED, JobStatus.CANCELLED):
-            if s in statuses:
-                return s
-        if all(s is JobStatus.COMPLETED for s in statuses):
-            return JobStatus.COMPLETED
-        if JobStatus.PROCESSING in statuses or JobStatus.COMPLETED in statuses:
-            return JobStatus.PROCESSING
-        return JobStatus.WAITING
-
-    def queue_position(self) -> int | None:
-        """Position in the server's queue of the first waiting part, if the server says."""
-        for p in self._parts:
-            data = self._update(p.job_id)
-            if data.queue_position is not None:
-                return int(data.queue_position)
-        return None
-
-    def error_message(self) -> str | None:
-        """The server's error messages for failed parts, or ``None``."""
-        messages = []
-        for p in self._parts:
-            data = self._data.get(p.job_id) or self._update(p.job_id)
-            for err in data.errors or ():
-                messages.append(f"job {p.job_id}: {getattr(err, 'message', err)}")
-            if str(data.status) == JobStatus.CANCELLED:
-                messages.append(f"job {p.job_id}: cancelled")
-        return "; ".join(messages) or None
-
-    def cancel(self) -> bool:
-        """Ask the server to cancel every part that has not finished.
-
-        Returns:
-            True if every part is now cancelled or was already finished.
-        """
-        ok = True
-        for p in self._parts:
-            try:
-                self._conn._call(
-                    _bind(self._conn.client.cancel_job, UUID(p.job_id)),
-                    f"cancelling job {p.job_id}",
-                )
-            except IQMBridgeError as exc:
-                logger.warning("could not cancel job %s: %s", p.job_id, exc)
-                ok = False
-            self._data.pop(p.job_id, None)
-        return ok
-
-    def wait(self, timeout: float | None = None) -> JobStatus:
-        """Poll until every part is finished, with an interval growing from short to a cap.
-
-        Args:
-            timeout: give up after this many seconds (``None``: the run's ``timeout`` option,
-                else wait indefinitely).
-
-        Returns:
-            The final status.
-
-        Raises:
-            JobTimeoutError: not finished in time (the job keeps running on the server).
-        """
-        limit = timeout if timeout is not None else self._options.timeout
-        deadline = None if limit is None else time.monotonic() + limit
-        interval = self._conn.poll_interval
-        bar = _Progress(self._conn.progress, len(self._parts))
-        try:
-            while True:
-                status = self.status()
-                bar.update(self)
-                if status.is_terminal:
-                    self._journal_status(status)
-                    return status
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    raise JobTimeoutError(
-                        f"job {self.job_id} did not finish within {limit} s (status: {status}); "
-                        "it is still on the server: call result() again later, or "
-                        "retrieve it by id"
-                    )
-                sleep = interval if deadline is None else min(interval, deadline - now)
-                time.sleep(max(sleep, 0.0))
-                interval = min(interval * 1.5, self._conn.max_poll_interval)
-        except KeyboardInterrupt:
-            bar.close()
-            self._on_interrupt()
-            raise
-        finally:
-            bar.close()
-
-    def _journal_status(self, status: JobStatus) -> None:
-        journal = self._conn.journal
-        if journal is None:
-            return
-        try:
-            journal.set_status({*self.job_ids, self.job_id}, str(status))
-        except Exception as exc:
-            logger.warning("could not update the journal for job %s: %s", self.job_id, exc)
-
-    def _on_interrupt(self) -> None:
-        choice = self._conn.cancel_on_interrupt
-        if choice is None and sys.stdin.isatty() and sys.stderr.isatty():
-            try:
-                answer = input(f"\nCancel job {self.job_id} on the server? [y/N] ")
-            except (EOFError, KeyboardInterrupt):
-                answer = ""
-            choice = answer.strip().lower() in {"y", "yes"}
-        if choice:
-            self.cancel()
-            self._journal_status(JobStatus.CANCELLED)
-            logger.warning("job %s cancelled after an interrupt", self.job_id)
-        else:
-            logger.warning(
-                "job %s keeps running on the server; retrieve it later with its id "
-                "(iqm-bridge jobs list shows it)",
-                self.job_id,
-            )
-
-    def result(self, timeout: float | None = None) -> list[CircuitResult]:
-        """Wait for the job and return one :class:`CircuitResult` per circuit, in order.
-
-        Raises:
-            JobFailedError: the job failed or was cancelled (the message has the server's).
-            JobTimeoutError: not finished within ``timeout``.
-            ResultFormatError: the server's results do not fit the circuits.
-        """
-        if self._results is not None:
-            return self._results
-        status = self.wait(timeout)
-        if status is not JobStatus.COMPLETED:
-            raise JobFailedError(
-                f"job {self.job_id} {status}: {self.error_message() or 'no message from server'}"
-            )
-        results: list[CircuitResult] = []
-        for p in self._parts:
-            try:
-                measurements = self._conn._call(
-                    _bind(self._conn._measurements, p.job_id),
-                    f"fetching results of job {p.job_id}",
-                )
-            except ServerError as exc:
-                cause = exc.__cause__
-                if cause is None or not _is_malformed(cause):
-                    raise
-                first = str(cause).strip().splitlines()
-                raise ResultFormatError(
-                    f"job {p.job_id}: the server's measurement results are malformed "
-                    f"({type(cause).__name__}: {' '.join(first[:3])[:300]}); the job itself "
-                    "may be fine: retrieve it again later, or report the server's answer"
-                ) from cause
-            if not isinstance(measurements, list | tuple):
-                raise ResultFormatError(
-                    f"job {p.job_id}: the server's measurement results are a "
-                    f"{type(measurements).__name__}, not a list with one entry per circuit"
-                )
-            if len(measurements) != len(p.keymaps):
-                raise ResultFormatError(
-                    f"job {p.job_id} returned results for {len(measurements)} circuits, "
-                    f"expected {len(p.keymaps)}"
-                )
-            data = self._data.get(p.job_id)
-            cal = None
-            if data is not None and data.compilation is not None:
-                cal_id = data.compilation.calibration_set_id
-                cal = str(cal_id) if cal_id is not None else None
-            for i, (km, meas) in enumerate(zip(p.keymaps, measurements, strict=True)):
-                if not isinstance(meas, Mapping):
-                    raise ResultFormatError(
-                        f"job {p.job_id}: the results of circuit {i} are a "
-                        f"{type(meas).__name__}, not a mapping of measurement keys to shots"
-                    )
-                if p.widths:
-                    _check_measurements(p.job_id, i, meas, p.widths[i])
-                bits = km.bits(
-                    meas, None if self._options.heralding_mode != "none" else self._options.shots
-                )
-                results.append(
-                    CircuitResult(
-                        name=p.names[i],
-                        bits=bits,
-                        shots=bits.shots,
-                        job_id=p.job_id,
-                        calibration_set_id=cal,
-                        metadata=p.metadata[i],
-                        raw=meas,
-                    )
-                )
-        self._results = results
-        return results
-
-
-class _Progress:
-    """A tqdm bar on a terminal (queue position, then completed parts); silent otherwise."""
-
-    def __init__(self, enabled: bool | None, total: int) -> None:
-        if enabled is None:
-            enabled = sys.stderr.isatty() and not os.environ.get("CI")
-        self._bar: Any = None
-        self._enabled = enabled
-        self._total = total
-
-    def update(self, job: Job) -> None:
-        if not self._enabled:
-            return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=self._total, desc=f"job {job.job_ids[0][:8]}", leave=False)
-        done = sum(1 for d in job._data.values() if JobStatus(str(d.status)).is_terminal)
-        pos = job.queue_position()
-        self._bar.set_postfix_str("" if pos is None else f"queue position {pos}")
-        self._bar.n = done
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()

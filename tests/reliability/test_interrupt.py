@@ -52,7 +52,7 @@ def _interrupt_sleep(monkeypatch: pytest.MonkeyPatch, after: int = 2) -> None:
         time.sleep(min(seconds, 0.05))
 
     fake = types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic, time=time.time)
-    monkeypatch.setattr("iqm_bridge.core.submit.time", fake)
+    monkeypatch.setattr("iqm_bridge.core.jobs.time", fake)
 
 
 def _journal_status(conn: Connection, job: Job) -> str:
