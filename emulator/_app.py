@@ -33,8 +33,8 @@ from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, parse
 from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
 from iqm_bridge.emulator._ratelimit import RateLimit, RateLimiter
-from iqm_bridge.emulator._results import counts_json, measurements_json
-from iqm_bridge.emulator._simulator import TooManyQubitsError, run_circuit
+from iqm_bridge.emulator._results import counts_from_measurements, measurements_json
+from iqm_bridge.emulator._simulator import NativeCircuit, TooManyQubitsError, run_batch, run_circuit
 from iqm_bridge.emulator._store import JobRecord, JobStore
 
 __all__ = ["EmulatorApp", "ServerConfig"]
@@ -229,16 +229,8 @@ class EmulatorApp:
         if seed is None and self.config.seed is not None:
             seed = [self.config.seed, rec.seq]
         rng = np.random.default_rng(seed)
-        results = []
         try:
-            for circuit, override in zip(parsed.circuits, parsed.noise, strict=True):
-                use_noise = override if override is not None else noise_default
-                if use_noise is None:
-                    use_noise = self.config.noise
-                model = noise_model(machine) if use_noise else None
-                results.append(
-                    run_circuit(circuit, parsed.shots, rng, model, self.config.limits.max_qubits)
-                )
+            results = self._simulate(machine, parsed, noise_default, rng)
         except TooManyQubitsError as exc:
             self._finish(job_id, "failed", "too_many_qubits", str(exc))
             return
@@ -246,9 +238,41 @@ class EmulatorApp:
             self._finish(job_id, "failed", "out_of_memory", "the simulation ran out of memory")
             return
         meas = measurements_json(results)
-        counts = counts_json(results)
         timeline = [*timeline, _entry("execution_ended"), _entry("completed")]
-        self.store.update(job_id, "completed", timeline, [], meas, counts, only_if=("processing",))
+        # measurement_counts is derived from the stored measurements on first request
+        self.store.update(job_id, "completed", timeline, [], meas, only_if=("processing",))
+
+    def _simulate(
+        self, machine: Machine, parsed: ParsedJob, noise_default: bool | None, rng: Any
+    ) -> list[dict[str, np.ndarray]]:
+        """Run a job's circuits; noise-free circuits of one shape run together as a batch."""
+        circuits = parsed.circuits
+        max_qubits = self.config.limits.max_qubits
+        models = []
+        groups: dict[Any, list[int]] = {}
+        for index, (circuit, override) in enumerate(zip(circuits, parsed.noise, strict=True)):
+            use_noise = override if override is not None else noise_default
+            if use_noise is None:
+                use_noise = self.config.noise
+            model = noise_model(machine) if use_noise else None
+            models.append(model)
+            shape = circuit.shape
+            if model is None and shape is not None and shape.plan() is not None:
+                groups.setdefault(shape, []).append(index)
+        results: list[dict[str, np.ndarray] | None] = [None] * len(circuits)
+        for index, circuit in enumerate(circuits):
+            if results[index] is not None:
+                continue
+            members = groups.get(circuit.shape) if models[index] is None else None
+            if members is not None and len(members) > 1:
+                batch: list[NativeCircuit] = [circuits[i] for i in members]
+                for i, result in zip(
+                    members, run_batch(batch, parsed.shots, rng, max_qubits), strict=True
+                ):
+                    results[i] = result
+            else:
+                results[index] = run_circuit(circuit, parsed.shots, rng, models[index], max_qubits)
+        return [r for r in results if r is not None]
 
     def _notify(self, job_id: str) -> None:
         for callback in self._waiters.pop(job_id, []):
@@ -476,7 +500,13 @@ class EmulatorApp:
             raise RequestError(
                 404, "not_found", f"job {rec.id} has no {kind} (status: {rec.status})"
             )
-        return _json(rec.measurements if kind == "measurements" else rec.counts or "[]")
+        if kind == "measurements":
+            return _json(rec.measurements)
+        counts = rec.counts
+        if counts is None:
+            counts = counts_from_measurements(rec.measurements)
+            self.store.set_counts(rec.id, counts)
+        return _json(counts)
 
     async def payload(self, request: Request) -> Response:
         return _json(self._job(request).payload)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +29,11 @@ __all__ = [
     "NativeCircuit",
     "NoiseModel",
     "Op",
+    "Shape",
     "TooManyQubitsError",
     "final_state",
     "prx_matrix",
+    "run_batch",
     "run_circuit",
 ]
 
@@ -84,9 +87,64 @@ class Op:
     duration: float = 0.0
 
 
-@dataclass(frozen=True)
+class Shape:
+    """The structure of a circuit without its numbers.
+
+    Circuits of one shape differ only in their PRX angles and phases and their delay
+    durations, so a batch of them (a parameter sweep, the shifted copies of a gradient) is
+    validated once and simulated together (:func:`run_batch`).
+
+    Args:
+        components: names of the simulated components.
+        ops: the operations, with zero in place of every number taken from ``values``.
+        feedback_slots: as in :class:`NativeCircuit`.
+        keys: measurement keys in the order of their measure instructions.
+        params: indices of the ops whose numbers come from a circuit's ``values`` rows
+            (``prx``/``cc_prx``: angle, phase; ``delay``: duration, 0).
+    """
+
+    __slots__ = ("components", "feedback_slots", "keys", "ops", "params", "_plan")
+
+    def __init__(
+        self,
+        components: tuple[str, ...],
+        ops: tuple[Op, ...],
+        feedback_slots: tuple[tuple[int, int], ...],
+        keys: tuple[str, ...],
+        params: tuple[int, ...],
+    ) -> None:
+        self.components = components
+        self.ops = ops
+        self.feedback_slots = feedback_slots
+        self.keys = keys
+        self.params = params
+        self._plan: _Plan | None | bool = False  # False: not compiled yet
+
+    def ops_with(self, values: np.ndarray) -> tuple[Op, ...]:
+        """The operations of the circuit of this shape whose numbers are ``values``."""
+        ops = list(self.ops)
+        rows = values.tolist()
+        for j, i in enumerate(self.params):
+            op = ops[i]
+            a, b = rows[j]
+            if op.kind == "delay":
+                ops[i] = Op("delay", op.targets, duration=a)
+            else:
+                ops[i] = Op(op.kind, op.targets, angle=a, phase=b, feedback=op.feedback)
+        return tuple(ops)
+
+    def plan(self) -> _Plan | None:
+        """The compiled batch simulation of this shape, or ``None`` if it cannot be batched."""
+        if self._plan is False:
+            self._plan = _Plan.compile(self)
+        return self._plan  # type: ignore[return-value]
+
+
 class NativeCircuit:
     """A validated circuit, ready for simulation.
+
+    Either ``ops`` is given, or a ``shape`` and the circuit's ``values`` (then the ops are
+    built only if something asks for them: the batched simulator does not).
 
     Attributes:
         name: the circuit's name.
@@ -95,13 +153,51 @@ class NativeCircuit:
         feedback_slots: for each classical slot, ``(measure op index, column in its locus)``:
             the bit that a ``cc_prx`` with that slot reads.
         keys: measurement keys in the order of their measure instructions.
+        shape: the circuit's structure, shared by every circuit of the same structure.
+        values: ``(len(shape.params), 2)`` float array of the numbers of the parametrised ops.
     """
 
-    name: str
-    components: tuple[str, ...]
-    ops: tuple[Op, ...]
-    feedback_slots: tuple[tuple[int, int], ...] = ()
-    keys: tuple[str, ...] = field(default=())
+    __slots__ = ("_ops", "components", "feedback_slots", "keys", "name", "shape", "values")
+
+    def __init__(
+        self,
+        name: str,
+        components: tuple[str, ...],
+        ops: tuple[Op, ...] | None = None,
+        feedback_slots: tuple[tuple[int, int], ...] = (),
+        keys: tuple[str, ...] = (),
+        *,
+        shape: Shape | None = None,
+        values: np.ndarray | None = None,
+    ) -> None:
+        if ops is None and (shape is None or values is None):
+            raise ValueError("a NativeCircuit needs its ops, or a shape and values")
+        self.name = name
+        self.components = components
+        self._ops = ops
+        self.feedback_slots = feedback_slots
+        self.keys = keys
+        self.shape = shape
+        self.values = values
+
+    @classmethod
+    def of_shape(cls, name: str, shape: Shape, values: np.ndarray) -> NativeCircuit:
+        """The circuit called ``name`` of ``shape`` with numbers ``values``."""
+        return cls(
+            name, shape.components, None, shape.feedback_slots, shape.keys,
+            shape=shape, values=values,
+        )  # fmt: skip
+
+    @property
+    def ops(self) -> tuple[Op, ...]:
+        """The operations in order (barriers already dropped)."""
+        if self._ops is None:
+            assert self.shape is not None and self.values is not None
+            self._ops = self.shape.ops_with(self.values)
+        return self._ops
+
+    def __repr__(self) -> str:
+        return f"NativeCircuit({self.name!r}, {self.components!r}, {len(self.ops)} ops)"
 
 
 @dataclass(frozen=True)
@@ -145,7 +241,7 @@ class NoiseModel:
         return (pxy, pxy, pz)
 
 
-def _deferrable(circuit: NativeCircuit) -> list[bool]:
+def _deferrable(circuit: NativeCircuit | Shape) -> list[bool]:
     """Which measure ops can be sampled at the end instead of collapsing the state."""
     n_ops = len(circuit.ops)
     out = [False] * n_ops
@@ -355,6 +451,16 @@ class _Branches:
         return recorded
 
 
+def _check_size(circuit: NativeCircuit, max_qubits: int) -> None:
+    n = len(circuit.components)
+    if n > max_qubits:
+        raise TooManyQubitsError(
+            f"circuit {circuit.name!r} acts on {n} qubits/resonators, but this emulator "
+            f"simulates at most {max_qubits}; start it with a larger limit "
+            f"(Emulator(max_qubits=N) or 'serve --max-qubits N') or use fewer qubits"
+        )
+
+
 def run_circuit(
     circuit: NativeCircuit,
     shots: int,
@@ -381,12 +487,7 @@ def run_circuit(
         TooManyQubitsError: the circuit touches more than ``max_qubits`` components.
     """
     n = len(circuit.components)
-    if n > max_qubits:
-        raise TooManyQubitsError(
-            f"circuit {circuit.name!r} acts on {n} qubits/resonators, but this emulator "
-            f"simulates at most {max_qubits}; start it with a larger limit "
-            f"(Emulator(max_qubits=N) or 'serve --max-qubits N') or use fewer qubits"
-        )
+    _check_size(circuit, max_qubits)
     deferred = _deferrable(circuit)
     branching = noise is not None or any(
         op.kind in ("reset", "cc_prx") or (op.kind == "measure" and not deferred[i])
@@ -531,6 +632,191 @@ def _finish(
             arr = br.bits[rows_of_shot, start : start + len(op.targets)]
         result[op.key] = arr if shuffle is None else arr[shuffle]
     return result
+
+
+_BATCH_MAX_QUBITS = 16
+"""Widest shape simulated as a stacked batch; wider circuits are dominated by the state work."""
+
+_BATCH_AMPLITUDES = 1 << 20
+"""Most amplitudes (circuits x 2**n) held at once by a batch."""
+
+_BATCH_SAMPLES = 1 << 22
+"""Most samples (circuits x shots) drawn at once by a batch."""
+
+
+def _cz_signs(n: int, p: int, q: int) -> np.ndarray:
+    index = np.arange(1 << n)
+    return np.where((index >> p) & (index >> q) & 1, -1.0, 1.0)
+
+
+class _Plan:
+    """A shape compiled for batched, noise-free simulation with terminal measurements.
+
+    Steps are ``("u", bit, param rows)``: the product of the PRX gates of those rows, applied
+    to one bit position (runs of single-qubit gates are fused), and ``("diag", signs)``:
+    consecutive CZs as one sign vector. MOVE only relabels bit positions.
+    """
+
+    __slots__ = ("n", "steps", "terminal")
+
+    def __init__(
+        self,
+        n: int,
+        steps: list[Any],
+        terminal: list[tuple[str, np.ndarray]],
+    ) -> None:
+        self.n = n
+        self.steps = steps
+        self.terminal = terminal
+
+    @classmethod
+    def compile(cls, shape: Shape) -> _Plan | None:
+        """The plan of ``shape``, or ``None`` if it needs the branching simulator."""
+        n = len(shape.components)
+        if n > _BATCH_MAX_QUBITS:
+            return None
+        deferred = _deferrable(shape)
+        row_of = {op_index: j for j, op_index in enumerate(shape.params)}
+        pos = list(range(n))
+        pending: dict[int, list[int]] = {}
+        steps: list[Any] = []
+        terminal: list[tuple[str, tuple[int, ...]]] = []
+
+        def flush(comps: Sequence[int]) -> None:
+            for comp in comps:
+                rows = pending.pop(comp, None)
+                if rows:
+                    steps.append(("u", pos[comp], tuple(rows)))
+
+        for i, op in enumerate(shape.ops):
+            kind = op.kind
+            if kind == "prx":
+                pending.setdefault(op.targets[0], []).append(row_of[i])
+            elif kind == "cz":
+                a, c = op.targets
+                flush((a, c))
+                if not steps:
+                    continue  # on |0...0> a CZ does nothing
+                signs = _cz_signs(n, pos[a], pos[c])
+                if steps[-1][0] == "diag":
+                    steps[-1] = ("diag", steps[-1][1] * signs)
+                else:
+                    steps.append(("diag", signs))
+            elif kind == "move":
+                a, c = op.targets
+                pos[a], pos[c] = pos[c], pos[a]
+                ua, uc = pending.pop(a, None), pending.pop(c, None)
+                if ua is not None:
+                    pending[c] = ua
+                if uc is not None:
+                    pending[a] = uc
+            elif kind == "delay":
+                continue  # idle noise only
+            elif kind == "measure" and deferred[i]:
+                terminal.append((op.key, op.targets))
+            else:
+                return None  # reset, feedback, mid-circuit measurement
+        flush(list(pending))
+        bits = [
+            (key, np.array([pos[c] for c in targets], dtype=np.uint16)) for key, targets in terminal
+        ]
+        return cls(n, steps, bits)
+
+    def run(
+        self, values: np.ndarray, shots: int, rng: np.random.Generator
+    ) -> list[dict[str, np.ndarray]]:
+        """Simulate one circuit per row of ``values`` (``(B, params, 2)``) and sample them."""
+        b = values.shape[0]
+        n = self.n
+        half = values[:, :, 0] * 0.5
+        c = np.cos(half)
+        s = np.sin(half)
+        e = np.exp(1j * values[:, :, 1])
+        m = np.empty((*c.shape, 2, 2), dtype=complex)
+        m[..., 0, 0] = c
+        m[..., 1, 1] = c
+        m[..., 0, 1] = -1j * e.conj() * s
+        m[..., 1, 0] = -1j * e * s
+        psi = np.zeros((b, 1 << n), dtype=complex)
+        psi[:, 0] = 1.0
+        for step in self.steps:
+            if step[0] == "u":
+                _, p, rows = step
+                u = m[:, rows[0]]
+                for j in rows[1:]:
+                    u = np.matmul(m[:, j], u)
+                v = psi.reshape(b, 1 << (n - p - 1), 2, 1 << p)
+                psi = np.matmul(u[:, None], v).reshape(b, -1)
+            else:
+                psi *= step[1]
+        out: list[dict[str, np.ndarray]] = [{} for _ in range(b)]
+        if not self.terminal:
+            return out
+        size = 1 << n
+        probs = psi.real**2 + psi.imag**2
+        probs /= probs.sum(axis=1, keepdims=True)
+        if size <= 4 * shots:
+            # few outcomes: draw how often each occurs, then put the shots in random order
+            counts = rng.multinomial(shots, probs)
+            outcomes = np.tile(np.arange(size, dtype=np.uint16), b)
+            flat = rng.permuted(np.repeat(outcomes, counts.ravel()).reshape(b, shots), axis=1)
+        else:
+            # one search for all rows: row r's cdf is shifted into [2r, 2r + 1], its samples too
+            cdf = np.cumsum(probs, axis=1)
+            cdf /= cdf[:, -1:]
+            offset = 2.0 * np.arange(b)[:, None]
+            cdf += offset
+            u = rng.random((b, shots))
+            u += offset
+            flat = np.searchsorted(cdf.ravel(), u.ravel(), side="right").reshape(b, shots)
+            flat -= np.arange(0, b * size, size)[:, None]
+            # a sample that rounded up to its row's end takes the row's last possible outcome
+            last = size - 1 - np.argmax(probs[:, ::-1] > 0, axis=1)
+            np.minimum(flat, last[:, None], out=flat)
+            flat = flat.astype(np.uint16)
+        for key, positions in self.terminal:
+            bits = ((flat[:, :, None] >> positions) & 1).astype(np.uint8)
+            for row in range(b):
+                out[row][key] = bits[row]
+        return out
+
+
+def run_batch(
+    circuits: Sequence[NativeCircuit],
+    shots: int,
+    rng: np.random.Generator,
+    max_qubits: int = 24,
+) -> list[dict[str, np.ndarray]]:
+    """Simulate noise-free circuits of one shape together, as one stacked state array.
+
+    Args:
+        circuits: circuits sharing one :class:`Shape` whose :meth:`Shape.plan` is not ``None``
+            (no reset, feedback or mid-circuit measurement).
+        shots: number of shots of each circuit.
+        rng: random generator.
+        max_qubits: largest number of components allowed.
+
+    Returns:
+        per circuit, as :func:`run_circuit`: key -> ``uint8`` array ``(shots, len(locus))``.
+
+    Raises:
+        TooManyQubitsError: the circuits touch more than ``max_qubits`` components.
+        ValueError: the circuits do not share one batchable shape.
+    """
+    if not circuits:
+        return []
+    shape = circuits[0].shape
+    plan = shape.plan() if shape is not None else None
+    if plan is None or any(c.shape is not shape for c in circuits):
+        raise ValueError("run_batch needs circuits of one batchable shape")
+    _check_size(circuits[0], max_qubits)
+    size = max(1, min(_BATCH_AMPLITUDES >> plan.n, _BATCH_SAMPLES // max(shots, 1)))
+    out: list[dict[str, np.ndarray]] = []
+    for start in range(0, len(circuits), size):
+        chunk = circuits[start : start + size]
+        values = np.stack([c.values for c in chunk])  # type: ignore[misc]
+        out += plan.run(values, shots, rng)
+    return out
 
 
 def final_state(circuit: NativeCircuit) -> np.ndarray:

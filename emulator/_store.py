@@ -205,6 +205,13 @@ class JobStore:
             cur = self._db.execute(sql, params)
             return cur.rowcount > 0
 
+    def set_counts(self, job_id: str, counts: str) -> None:
+        """Store a completed job's ``measurement_counts`` (computed on first request)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET counts = ? WHERE id = ? AND counts IS NULL", (counts, job_id)
+            )
+
     def delete(self, job_id: str) -> bool:
         """Remove a job; return whether it existed."""
         with self._lock:
