@@ -33,7 +33,7 @@ from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, parse
 from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
 from iqm_bridge.emulator._ratelimit import RateLimit, RateLimiter
-from iqm_bridge.emulator._results import counts_from_measurements, measurements_json
+from iqm_bridge.emulator._results import counts_from_measurements, counts_json, measurements_json
 from iqm_bridge.emulator._simulator import NativeCircuit, TooManyQubitsError, run_batch, run_circuit
 from iqm_bridge.emulator._store import JobRecord, JobStore
 
@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 _TERMINAL = ("completed", "failed", "cancelled")
 _VERSION = "0.1.0"
+_RECENT_BITS = 1 << 25
+"""Measured bits of the latest jobs kept in memory to answer a counts request quickly."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,10 @@ class EmulatorApp:
         self._faults: FaultInjector | None = None
         self.rate_limiter: RateLimiter | None = None
         self._holding: str | None = None  # waiting job the worker has taken from the queue
+        self._recent: collections.OrderedDict[str, tuple[int, list[dict[str, np.ndarray]]]] = (
+            collections.OrderedDict()
+        )
+        self._recent_size = 0
         for job_id in self.store.unfinished():
             rec = self.store.get(job_id)
             if rec is not None and rec.status == "processing":
@@ -239,8 +245,26 @@ class EmulatorApp:
             return
         meas = measurements_json(results)
         timeline = [*timeline, _entry("execution_ended"), _entry("completed")]
-        # measurement_counts is derived from the stored measurements on first request
+        # measurement_counts is derived on first request: from these arrays while they are
+        # kept, else (after a restart) from the stored measurements text; both give one answer
+        self._remember(job_id, results)
         self.store.update(job_id, "completed", timeline, [], meas, only_if=("processing",))
+
+    def _remember(self, job_id: str, results: list[dict[str, np.ndarray]]) -> None:
+        size = sum(a.size for r in results for a in r.values())
+        with self._cond:
+            self._recent[job_id] = (size, results)
+            self._recent_size += size
+            while self._recent_size > _RECENT_BITS and self._recent:
+                self._recent_size -= self._recent.popitem(last=False)[1][0]
+
+    def _counts(self, rec: JobRecord) -> str:
+        with self._cond:
+            recent = self._recent.get(rec.id)
+        if recent is not None:
+            return counts_json(recent[1])
+        assert rec.measurements is not None
+        return counts_from_measurements(rec.measurements)
 
     def _simulate(
         self, machine: Machine, parsed: ParsedJob, noise_default: bool | None, rng: Any
@@ -433,13 +457,14 @@ class EmulatorApp:
             raise RequestError(
                 413, "payload_too_large", f"request body exceeds the limit of {limit} bytes"
             )
-        body = b""
+        buf = bytearray()  # not bytes +=, which copies the whole body for every chunk
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
+            buf += chunk
+            if len(buf) > limit:
                 raise RequestError(
                     413, "payload_too_large", f"request body exceeds the limit of {limit} bytes"
                 )
+        body = bytes(buf)
         query = request.query_params
         options: dict[str, Any] = {"noise": _flag(query.get("noise"))}
         if "seed" in query:
@@ -504,7 +529,7 @@ class EmulatorApp:
             return _json(rec.measurements)
         counts = rec.counts
         if counts is None:
-            counts = counts_from_measurements(rec.measurements)
+            counts = self._counts(rec)
             self.store.set_counts(rec.id, counts)
         return _json(counts)
 
@@ -530,6 +555,9 @@ class EmulatorApp:
         rec = self._job(request)
         self.store.delete(rec.id)
         with self._cond:
+            recent = self._recent.pop(rec.id, None)
+            if recent is not None:
+                self._recent_size -= recent[0]
             self._cond.notify_all()
         return Response(status_code=204)
 

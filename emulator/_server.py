@@ -112,7 +112,11 @@ class Emulator:
         import uvicorn
 
         self.app = EmulatorApp(self.config)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio then sets TCP_NODELAY on every accepted connection (it
+        # skips sockets whose proto is 0); without it, Nagle holds a response body written
+        # after its headers until the client's delayed ACK, 40 ms per keep-alive request
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
