@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from iqm_bridge.emulator import _circuits
 from iqm_bridge.emulator._calibration import calibration_set, noise_model, quality_metric_set
-from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, parse_job
+from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, ShapeCache, parse_job
 from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
 from iqm_bridge.emulator._ratelimit import RateLimit, RateLimiter
@@ -126,6 +126,7 @@ class EmulatorApp:
         self._job_model: Any = None
         self.store = JobStore(config.db)
         self._parsed: dict[str, ParsedJob] = {}
+        self._shapes = ShapeCache()  # circuit structures validated by earlier jobs
         self._queue: collections.deque[str] = collections.deque()
         self._cond = threading.Condition()
         self._stopping = False
@@ -223,7 +224,7 @@ class EmulatorApp:
         parsed = self._parsed.pop(job_id, None)
         if parsed is None:
             try:
-                parsed = parse_job(rec.payload, machine, self.config.limits)
+                parsed = parse_job(rec.payload, machine, self.config.limits, self._shapes)
             except RequestError as exc:
                 self._finish(job_id, "failed", exc.code, exc.message)
                 return
@@ -475,9 +476,11 @@ class EmulatorApp:
             if options["seed"] < 0:
                 raise RequestError(400, "invalid_request", "'seed' must not be negative")
         if len(body) > 1_000_000:
-            parsed = await asyncio.to_thread(parse_job, body, machine, self.config.limits)
+            parsed = await asyncio.to_thread(
+                parse_job, body, machine, self.config.limits, self._shapes
+            )
         else:
-            parsed = parse_job(body, machine, self.config.limits)
+            parsed = parse_job(body, machine, self.config.limits, self._shapes)
         job_id = str(uuid.uuid4())
         # the job and its client submission id are stored in one transaction, so a resent
         # copy (even after a crash and restart) finds the job the first copy created

@@ -21,7 +21,7 @@ import numpy as np
 from iqm_bridge.emulator._machines import Machine
 from iqm_bridge.emulator._simulator import NativeCircuit, Op, Shape
 
-__all__ = ["Limits", "ParsedJob", "RequestError", "parse_job"]
+__all__ = ["Limits", "ParsedJob", "RequestError", "ShapeCache", "parse_job"]
 
 
 class RequestError(Exception):
@@ -126,8 +126,16 @@ def _summarize_validation(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
-def parse_job(body: bytes, machine: Machine, limits: Limits) -> ParsedJob:
+def parse_job(
+    body: bytes, machine: Machine, limits: Limits, shapes: ShapeCache | None = None
+) -> ParsedJob:
     """Parse a ``CircuitJobDefinition`` body and validate it against ``machine``.
+
+    Args:
+        body: the request body.
+        machine: the machine the job is for.
+        limits: request limits.
+        shapes: structures validated by earlier jobs (``None``: only this job's).
 
     Raises:
         RequestError: the body is malformed, over a limit, or does not fit the machine.
@@ -171,9 +179,9 @@ def parse_job(body: bytes, machine: Machine, limits: Limits) -> ParsedJob:
         )
     mapping = _qubit_mapping(job.qubit_mapping)
     strict = str(getattr(job.move_gate_validation, "value", job.move_gate_validation))
-    shapes = _shape_cache(machine, strict, mapping)
+    known = {} if shapes is None else shapes.get(machine, strict, mapping)
     circuits = tuple(
-        _parse_circuit(c, index, machine, limits, mapping, strict, shapes)
+        _parse_circuit(c, index, machine, limits, mapping, strict, known)
         for index, c in enumerate(job.circuits)
     )
     noise = tuple(_noise_override(c) for c in job.circuits)
@@ -264,25 +272,34 @@ class _Known:
     delay_rows: np.ndarray
 
 
-_SHAPES: weakref.WeakKeyDictionary[Machine, dict[Any, dict[Any, _Known]]] = (
-    weakref.WeakKeyDictionary()
-)
 _MAX_SHAPES = 1024
 _NUMBER_TYPES = frozenset((float, int))
 
 
-def _shape_cache(
-    machine: Machine, move_validation: str, mapping: dict[str, str] | None
-) -> dict[Any, _Known]:
-    """The structures already validated on ``machine`` under these job options."""
-    per_machine = _SHAPES.get(machine)
-    if per_machine is None:
-        per_machine = _SHAPES[machine] = {}
-    key = (move_validation, None if mapping is None else tuple(sorted(mapping.items())))
-    cache = per_machine.get(key)
-    if cache is None or len(cache) > _MAX_SHAPES:
-        cache = per_machine[key] = {}
-    return cache
+class ShapeCache:
+    """Circuit structures already validated, per machine and job options.
+
+    An emulator server keeps one, so a sweep sent again and again is validated once; without
+    one, :func:`parse_job` still validates each structure once per job.
+    """
+
+    def __init__(self) -> None:
+        self._known: weakref.WeakKeyDictionary[Machine, dict[Any, dict[Any, _Known]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(
+        self, machine: Machine, move_validation: str, mapping: dict[str, str] | None
+    ) -> dict[Any, _Known]:
+        """The structures validated on ``machine`` under these job options."""
+        per_machine = self._known.get(machine)
+        if per_machine is None:
+            per_machine = self._known[machine] = {}
+        key = (move_validation, None if mapping is None else tuple(sorted(mapping.items())))
+        known = per_machine.get(key)
+        if known is None or len(known) > _MAX_SHAPES:
+            known = per_machine[key] = {}
+        return known
 
 
 def _signature(instructions: Sequence[Any]) -> tuple[Any, ...] | None:

@@ -14,6 +14,11 @@ are pending on a large state they are applied in blocks of up to five qubits wit
 product per block, rotating the qubit order so that the block is always the least significant
 bits (after all blocks the order is back where it started). CZ is a sign flip on a strided
 slice; MOVE (a SWAP while the resonator is empty) only relabels axes.
+
+Batches: circuits of one :class:`Shape` (a sweep, a gradient's shifted copies) that run
+without noise and measure only at the end are simulated together by :func:`run_batch`: the
+shape is compiled once into fused single-qubit steps and merged CZ sign vectors, applied to
+one ``(circuits, 2**n)`` state array with per-circuit 2x2 matrices.
 """
 
 from __future__ import annotations
