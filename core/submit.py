@@ -325,7 +325,8 @@ class Connection:
         import requests
 
         response = send(requests.get, f"jobs/{UUID(job_id)}/artifacts/measurements")
-        return json.loads(response.content)
+        # a str parses many times faster than bytes; bad bytes then fail as malformed JSON
+        return json.loads(response.content.decode("utf-8", errors="replace"))
 
     def _payload(self, job_id: str) -> Any:
         return self.client.get_job(UUID(job_id)).payload()
