@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _process import emulator_process_env  # noqa: E402
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -26,18 +28,7 @@ RUNNABLE_PAGES = [p for p in pages() if runnable(p)]
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IQM_SERVER", "IQM_TOKEN", "IQM_QUANTUM", "IQM_BRIDGE_"))
-    }
-    env.update(
-        IQM_BRIDGE_EMULATOR_NOISE="off",
-        IQM_BRIDGE_JOURNAL=str(tmp_path / "journal.sqlite3"),
-        MPLBACKEND="Agg",
-        PYTHONWARNINGS="ignore::DeprecationWarning",
-    )
-    return env
+    return emulator_process_env(tmp_path)
 
 
 def test_the_pages_have_runnable_blocks() -> None:

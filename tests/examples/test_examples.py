@@ -7,13 +7,15 @@ journal; it must exit 0 and print what it promises. Examples may read
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _process import emulator_process_env  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
@@ -33,19 +35,7 @@ EXPECTED: dict[str, list[str]] = {
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IQM_SERVER", "IQM_TOKEN", "IQM_QUANTUM", "IQM_BRIDGE_"))
-    }
-    env.update(
-        IQM_BRIDGE_EMULATOR_NOISE="off",
-        IQM_BRIDGE_JOURNAL=str(tmp_path / "journal.sqlite3"),
-        IQM_BRIDGE_EXAMPLE_QUICK="1",
-        MPLBACKEND="Agg",
-        PYTHONWARNINGS="ignore::DeprecationWarning",
-    )
-    return env
+    return emulator_process_env(tmp_path, IQM_BRIDGE_EXAMPLE_QUICK="1")
 
 
 def test_there_are_examples() -> None:

@@ -1,0 +1,24 @@
+"""Environment for child processes that run scripts on a fresh embedded emulator."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def emulator_process_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for a child process that must run on a fresh, noiseless embedded emulator:
+    no server settings or tokens inherited, a private journal, no GUI for matplotlib."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IQM_SERVER", "IQM_TOKEN", "IQM_QUANTUM", "IQM_BRIDGE_"))
+    }
+    env.update(
+        IQM_BRIDGE_EMULATOR_NOISE="off",
+        IQM_BRIDGE_JOURNAL=str(tmp_path / "journal.sqlite3"),
+        MPLBACKEND="Agg",
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+    )
+    env.update(extra)
+    return env
