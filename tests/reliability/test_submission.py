@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import requests
 
+from iqm_bridge.core._retry import _parse_retry_after
 from iqm_bridge.core.errors import AmbiguousSubmissionError, ServerError
 from iqm_bridge.core.journal import Journal
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.pipeline import run
-from iqm_bridge.core._retry import _parse_retry_after
 from iqm_bridge.core.submit import SUBMISSION_METADATA_KEY, Connection, RetryPolicy
 from iqm_bridge.emulator import FaultOptions
 
