@@ -121,7 +121,12 @@ def take_retry_after() -> float | None:
 
 
 def install_retry_after_probe(client: Any) -> bool:
-    """Note ``Retry-After`` of 429/503 answers that pass through ``client`` (an IQMClient).
+    """Hook the HTTP calls of ``client`` (an IQMClient): note ``Retry-After`` of 429/503
+    answers before iqm-client raises (it keeps only the message), and send reads (GET) through
+    one keep-alive session per thread instead of a new connection per request.
+
+    Writes (POST, DELETE) still open a connection of their own, exactly as iqm-client does,
+    so a submission never rides on a connection the server may have closed while idle.
 
     Returns:
         Whether the hook could be installed (iqm-client's internals are as expected).
@@ -130,16 +135,27 @@ def install_retry_after_probe(client: Any) -> bool:
     original = getattr(server, "send_request", None)
     if original is None or getattr(original, "_iqm_bridge_probe", False):
         return original is not None
+    sessions = threading.local()
 
     def send_request(http_method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        name = getattr(http_method, "__name__", "get")
+
         def method(url: str, **kw: Any) -> Any:
-            response = http_method(url, **kw)
+            if name == "get":
+                session = getattr(sessions, "session", None)
+                if session is None:
+                    import requests
+
+                    session = sessions.session = requests.Session()
+                response = session.get(url, **kw)
+            else:
+                response = http_method(url, **kw)
             if getattr(response, "status_code", None) in (429, 503):
                 _hints.retry_after = _parse_retry_after(response.headers.get("Retry-After"))
             return response
 
         # iqm-client tells mutating requests from the method's name
-        method.__name__ = getattr(http_method, "__name__", "get")
+        method.__name__ = name
         return original(method, *args, **kwargs)
 
     send_request._iqm_bridge_probe = True  # type: ignore[attr-defined]

@@ -130,11 +130,19 @@ class Job:
     :attr:`job_id` joins their ids with commas and :meth:`Connection.retrieve` accepts it.
     """
 
-    def __init__(self, connection: Connection, parts: tuple[Part, ...], options: RunOptions):
+    def __init__(
+        self,
+        connection: Connection,
+        parts: tuple[Part, ...],
+        options: RunOptions,
+        known: Mapping[str, Any] | None = None,
+    ) -> None:
         self._conn = connection
         self._parts = parts
         self._options = options
-        self._data: dict[str, Any] = {}
+        # server job data already in hand (the submission's answer): a job the server
+        # completed while answering needs no status request before its results
+        self._data: dict[str, Any] = dict(known or {})
         self._results: list[CircuitResult] | None = None
 
     def __repr__(self) -> str:

@@ -254,14 +254,16 @@ class Connection:
                 ) from None
         size = max_circuits or len(wire)
         parts = []
+        first_data: dict[str, Any] = {}
         for start in range(0, len(wire), size):
             chunk = wire[start : start + size]
-            job_id = self._submit_chunk(chunk, opts)
+            job_id, data = self._submit_chunk(chunk, opts)
+            first_data[job_id] = data
             self._remember(job_id, len(chunk), opts.shots)
             parts.append(
                 Part.of(job_id, circuits[start : start + size], keymaps[start : start + size])
             )
-        job = Job(self, tuple(parts), opts)
+        job = Job(self, tuple(parts), opts, first_data)
         if len(parts) > 1:
             self._remember(job.job_id, len(circuits), opts.shots, label="split submission")
         return job
@@ -348,7 +350,8 @@ class Connection:
             self._idempotent = isinstance(features, list | tuple) and SUBMISSION_FEATURE in features
         return self._idempotent
 
-    def _submit_chunk(self, circuits: list[Any], opts: RunOptions) -> str:
+    def _submit_chunk(self, circuits: list[Any], opts: RunOptions) -> tuple[str, Any]:
+        """Submit one server job; its id and the job data the server answered with."""
         submission_id = str(uuid4())
         first = circuits[0]
         meta = dict(first.metadata or {})
@@ -363,7 +366,7 @@ class Connection:
             clear_retry_after()
             try:
                 tracker = client.submit_circuit_job(definition, use_timeslot=opts.use_timeslot)
-                return str(tracker.job_id)
+                return str(tracker.job_id), tracker.job_data
             except IQMBridgeError:
                 raise
             except Exception as exc:
