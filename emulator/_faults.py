@@ -9,11 +9,12 @@ job), plus jobs that fail. All decisions come from one generator seeded by ``see
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from dataclasses import dataclass
 from typing import Any
+
+from iqm_bridge.emulator._asgi import send_iqm_error
 
 __all__ = ["FaultInjector", "FaultOptions"]
 
@@ -91,24 +92,12 @@ class FaultInjector:
             await asyncio.sleep(opts.delay_seconds)
         if opts.error_rate and r() < opts.error_rate:
             self.injected["error"] += 1
-            body = json.dumps(
-                {
-                    "message": "the server is temporarily unavailable (injected fault)",
-                    "error_code": "service_unavailable",
-                    "source": "iqm-server",
-                }
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            await send_iqm_error(
+                send,
+                503,
+                "service_unavailable",
+                "the server is temporarily unavailable (injected fault)",
             )
-            await send({"type": "http.response.body", "body": body})
             return
         if opts.drop_after_rate and r() < opts.drop_after_rate:
 

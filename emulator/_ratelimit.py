@@ -8,13 +8,14 @@ token (or, without authentication, every client) may make ``burst`` requests at 
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from iqm_bridge.emulator._asgi import send_iqm_error
 
 __all__ = ["RateLimit", "RateLimiter"]
 
@@ -114,22 +115,10 @@ class RateLimiter:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))  # Retry-After counts whole seconds
-        body = json.dumps(
-            {
-                "message": f"too many requests for this token; retry after {retry_after} s",
-                "error_code": "rate_limited",
-                "source": "iqm-server",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(retry_after).encode()),
-                ],
-            }
+        await send_iqm_error(
+            send,
+            429,
+            "rate_limited",
+            f"too many requests for this token; retry after {retry_after} s",
+            [(b"retry-after", str(retry_after).encode())],
         )
-        await send({"type": "http.response.body", "body": body})
