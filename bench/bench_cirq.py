@@ -41,6 +41,24 @@ def _circuit() -> tuple[Any, Any]:
     return circuit, sweep
 
 
+def _circuit_8q(layers: int = 4) -> tuple[Any, Any]:
+    """A 2-parameter, 8-qubit layered ansatz (RY/RZ layers, CNOT ladders) and the same sweep."""
+    import cirq
+    import sympy
+
+    a, b = sympy.Symbol("a"), sympy.Symbol("b")
+    q = cirq.LineQubit.range(8)
+    ops: list[Any] = []
+    for layer in range(layers):
+        for i, qubit in enumerate(q):
+            ops.append(cirq.ry(a * (i + 1) / 8 + 0.1 * layer).on(qubit))
+            ops.append(cirq.rz(b - 0.2 * i).on(qubit))
+        ops += [cirq.CNOT(q[i], q[i + 1]) for i in range(7)]
+    circuit = cirq.Circuit(*ops, cirq.measure(*q, key="m"))
+    sweep = cirq.Linspace("a", 0, 3.0, 10) * cirq.Linspace("b", 0, 3.0, 5)
+    return circuit, sweep
+
+
 def _median(fn: Any, repeat: int = REPEAT) -> float:
     return median_time(fn, repeat=repeat)
 
@@ -167,4 +185,22 @@ def sweep_50_points_client_prep() -> Figure:
     return Figure("cirq_sweep50_client_prep", t_ours, t_anchor, goal=0.2)
 
 
-BENCHMARKS = [sweep_50_points, sweep_50_points_client_prep]
+def sweep_50_points_8q() -> Figure:
+    """The same 50-point sweep of a larger circuit (8 qubits, 4 layers, 28 CNOTs): wall time."""
+    from iqm.cirq_iqm.iqm_sampler import IQMSampler as AnchorSampler
+
+    from iqm_bridge.adapters.cirq import IQMSampler
+    from iqm_bridge.emulator import Emulator
+
+    circuit, sweep = _circuit_8q()
+    with Emulator(machine="garnet", noise=False, seed=1) as url:
+        ours = IQMSampler(url)
+        anchor = AnchorSampler(url)
+        routed, _, _ = anchor.device.route_circuit(circuit)
+        anchor_circuit = anchor.device.decompose_circuit(routed)
+        t_ours = _median(lambda: ours.run_sweep(circuit, sweep, repetitions=SHOTS))
+        t_anchor = _median(lambda: anchor.run_sweep(anchor_circuit, sweep, repetitions=SHOTS))
+    return Figure("cirq_sweep50_8q_wall", t_ours, t_anchor, goal=0.2)
+
+
+BENCHMARKS = [sweep_50_points, sweep_50_points_client_prep, sweep_50_points_8q]
