@@ -167,13 +167,13 @@ def install_retry_after_probe(client: Any) -> bool:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    names = {type(e).__name__ for e in _chain(exc)}
+    names = {type(e).__name__ for e in exception_chain(exc)}
     return bool(names & _RETRYABLE)
 
 
 def certainly_not_sent(exc: BaseException) -> bool:
     """Whether a failed POST provably never reached the server (connection refused etc.)."""
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         if type(e).__name__ in _CERTAINLY_NOT_SENT or isinstance(e, ConnectionRefusedError):
             return True
     return False
@@ -181,7 +181,7 @@ def certainly_not_sent(exc: BaseException) -> bool:
 
 def is_malformed(exc: BaseException) -> bool:
     """Whether a failed read means the server's answer did not parse (JSON or model)."""
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         module = type(e).__module__
         if module.startswith(("pydantic", "json", "requests")) and (
             "ValidationError" in type(e).__name__ or "JSONDecodeError" in type(e).__name__
@@ -190,7 +190,8 @@ def is_malformed(exc: BaseException) -> bool:
     return False
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception behind it (causes, contexts, wrapped arguments), once each."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [exc]
     while stack:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from iqm_bridge.core._retry import exception_chain
 from iqm_bridge.core.errors import IQMBridgeError
 from iqm_bridge.core.journal import Journal
 from iqm_bridge.core.options import RunOptions
@@ -40,17 +41,7 @@ def _debug_everywhere(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def _texts(exc: BaseException) -> list[str]:
-    out = []
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        e = stack.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        out += [str(e), repr(e)]
-        stack += [e.__cause__, e.__context__]
-    return out
+    return [text for e in exception_chain(exc) for text in (str(e), repr(e))]
 
 
 def test_token_never_leaks_across_a_run_with_errors(

@@ -13,26 +13,25 @@ cirq = pytest.importorskip("cirq")
 SEED = 4321
 
 
-@pytest.fixture(scope="module")
-def garnet() -> Iterator[Any]:
-    """A noiseless garnet emulator (the object, so tests can count its jobs)."""
+def _noiseless(machine: str) -> Iterator[Any]:
     from iqm_bridge.emulator import Emulator
 
-    emu = Emulator(machine="garnet", noise=False, seed=SEED)
+    emu = Emulator(machine=machine, noise=False, seed=SEED)
     emu.start()
     yield emu
     emu.stop()
+
+
+@pytest.fixture(scope="module")
+def garnet() -> Iterator[Any]:
+    """A noiseless garnet emulator (the object, so tests can count its jobs)."""
+    yield from _noiseless("garnet")
 
 
 @pytest.fixture(scope="module")
 def deneb() -> Iterator[Any]:
     """A noiseless deneb (resonator star) emulator."""
-    from iqm_bridge.emulator import Emulator
-
-    emu = Emulator(machine="deneb", noise=False, seed=SEED)
-    emu.start()
-    yield emu
-    emu.stop()
+    yield from _noiseless("deneb")
 
 
 @pytest.fixture(scope="module")

@@ -132,8 +132,8 @@ def test_bad_options_are_named(emulator_url: str) -> None:
         IQMDevice(wires=2, url=emulator_url, placement={0: "QB1"})
 
 
-def test_placement_puts_wires_on_named_qubits(emulator_url: str) -> None:
-    dev = IQMDevice(wires=2, url=emulator_url, placement={0: "QB5", 1: "QB1"})
+def _record_submissions(dev: IQMDevice) -> list[Any]:
+    """The native circuits ``dev`` submits from now on, collected as they are sent."""
     sent: list[Any] = []
     submit = dev.connection.submit
 
@@ -142,6 +142,12 @@ def test_placement_puts_wires_on_named_qubits(emulator_url: str) -> None:
         return submit(natives, *args, **kwargs)
 
     dev.connection.submit = spy  # type: ignore[method-assign]
+    return sent
+
+
+def test_placement_puts_wires_on_named_qubits(emulator_url: str) -> None:
+    dev = IQMDevice(wires=2, url=emulator_url, placement={0: "QB5", 1: "QB1"})
+    sent = _record_submissions(dev)
 
     @qml.qnode(dev, shots=100)
     def circuit() -> Any:
@@ -233,14 +239,7 @@ def test_device_gradient_not_charged_on_forward_only_calls(emulator_url: str) ->
 
 
 def test_mid_circuit_measurement_runs_natively(dev: IQMDevice) -> None:
-    sent: list[Any] = []
-    submit = dev.connection.submit
-
-    def spy(natives: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.extend(natives)
-        return submit(natives, *args, **kwargs)
-
-    dev.connection.submit = spy  # type: ignore[method-assign]
+    sent = _record_submissions(dev)
 
     @qml.qnode(dev, shots=2000)
     def teleport_like() -> Any:
