@@ -44,7 +44,7 @@ _Real = np.ndarray[Any, np.dtype[np.float64]]
 _Mat2 = tuple[complex, complex, complex, complex]
 
 _TOL = 1e-8
-_SPECTRUM_TOL = 1e-7
+_SPECTRUM_TOL = 1e-9  # below _TOL: the count never promises fewer CZ than the check accepts
 _EPS = 1e-10
 _S = 1.0 / math.sqrt(2.0)
 # the magic basis (columns); B^dag (P x Q) B is real orthogonal for local P x Q
@@ -238,8 +238,9 @@ def _synthesize(
 ) -> TwoQubitSynthesis | None:
     """The first of ``least .. most`` CZ counts whose synthesis reproduces ``u``.
 
-    Near the boundary between two classes the spectrum test (tolerance 1e-7) may promise one
-    CZ fewer than the 1e-8 check accepts; then the next count is tried.
+    The spectrum test is tighter (1e-9) than the 1e-8 check, so it never promises fewer CZ
+    than a synthesis that passes the check; when rounding still makes a count fail, the next
+    count is tried.
     """
     for k in range(min(least, 3), min(most, 3) + 1):
         out = _synthesize_k(u, spec, k)
