@@ -4,7 +4,10 @@ The quality metrics are served as observations whose ``dut_field`` names follow 
 iqm-client's ``ObservationFinder`` reads (``characterization.model.QB1.t1_time``,
 ``metrics.rb.prx.drag_gaussian.QB1.fidelity``, ``metrics.irb.cz.tgss.QB1__QB2.fidelity``,
 ``metrics.ssro.measure.constant.QB1.fidelity``, ``gates.cz.tgss.QB1__QB2.duration``), so
-``get_backend(use_metrics=True)`` sees the same figures the noise model uses.
+``get_backend(use_metrics=True)`` sees the same figures the noise model uses. Readout errors
+are served both ways IQM names them: the asymmetric ``...QB1.error_0_to_1`` (P(1|0)) and
+``...QB1.error_1_to_0`` (P(0|1)), and the symmetric ``...QB1.fidelity``, which is
+``1 - (error_0_to_1 + error_1_to_0) / 2``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def noise_model(machine: Machine) -> NoiseModel:
     return NoiseModel(
         prx={q: depol(f, 1) for q, f in cal.prx_fidelity.items()},
         two_qubit=two,
-        readout={q: 1.0 - f for q, f in cal.readout_fidelity.items()},
+        readout=dict(machine.readout_errors),
         t1=dict(cal.t1),
         t2=dict(cal.t2),
         move=move_two,
@@ -74,8 +77,11 @@ def _observations(machine: Machine, kind: str) -> list[dict[str, Any]]:
             fields.append((f"characterization.model.{q}.t1_time", cal.t1[q], "s"))
             fields.append((f"characterization.model.{q}.t2_time", cal.t2[q], "s"))
             fields.append((f"metrics.rb.prx.drag_gaussian.{q}.fidelity", cal.prx_fidelity[q], ""))
+            e01, e10 = machine.readout_errors[q]
+            fields.append((f"metrics.ssro.measure.constant.{q}.error_0_to_1", e01, ""))
+            fields.append((f"metrics.ssro.measure.constant.{q}.error_1_to_0", e10, ""))
             fields.append(
-                (f"metrics.ssro.measure.constant.{q}.fidelity", cal.readout_fidelity[q], "")
+                (f"metrics.ssro.measure.constant.{q}.fidelity", 1.0 - (e01 + e10) / 2, "")
             )
         cz = device.gates.get("cz")
         if cz is not None:

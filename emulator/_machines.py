@@ -51,6 +51,9 @@ class Machine:
         move_fidelity: ``(qubit, resonator)`` -> MOVE fidelity (star machines only).
         frequency: qubit -> drive frequency in Hz (published as a metric).
         dut_label: the chip label served with the calibration data.
+        readout_errors: qubit -> ``(P(read 1 | 0), P(read 0 | 1))``; their mean is one minus
+            the qubit's readout fidelity, and ``P(0|1)`` is the larger, as relaxation during
+            the readout pulse makes it on real chips.
     """
 
     name: str
@@ -59,6 +62,7 @@ class Machine:
     move_fidelity: dict[tuple[str, str], float] = field(default_factory=dict)
     frequency: dict[str, float] = field(default_factory=dict)
     dut_label: str = "M000-W0-EMU0001"
+    readout_errors: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -148,6 +152,12 @@ def _build(
     cz = rng.uniform(0.98, 0.995, len(couplers))
     move = rng.uniform(0.985, 0.995, len(couplers))
     freq = rng.uniform(4.0e9, 4.8e9, n)
+    # a generator of its own, so the figures drawn above stay what they always were
+    asym = np.random.default_rng([zlib.crc32(name.encode()), 1]).uniform(0.3, 0.7, n)
+    readout_errors = {
+        q: (float((1 - f) * (1 - a)), float((1 - f) * (1 + a)))
+        for q, f, a in zip(qubits, readout, asym, strict=True)
+    }
     calibration = Calibration(
         prx_fidelity={q: float(f) for q, f in zip(qubits, prx, strict=True)},
         cz_fidelity={
@@ -175,6 +185,7 @@ def _build(
         ),
         frequency={q: float(f) for q, f in zip(qubits, freq, strict=True)},
         dut_label=f"M{zlib.crc32(name.encode()) % 1000:03d}-W0-{name.upper()}",
+        readout_errors=readout_errors,
     )
 
 

@@ -36,6 +36,8 @@ __all__ = [
     "Op",
     "Shape",
     "TooManyQubitsError",
+    "apply_readout",
+    "deferrable_measures",
     "final_state",
     "prx_matrix",
     "run_batch",
@@ -209,15 +211,17 @@ class NativeCircuit:
 class NoiseModel:
     """Per-component and per-locus error rates derived from calibration data.
 
-    Probabilities are the chance of a (uniformly random, non-identity) Pauli error after the
-    gate, i.e. the Pauli-twirled depolarising channel with the served average gate fidelity:
-    ``p = (1 - F) (d + 1) / d`` for dimension ``d``.
+    Every gate error is a Pauli channel, so every engine (stabilizer, density matrix,
+    trajectories) simulates exactly the same model. Gate probabilities are the chance of a
+    uniformly random non-identity Pauli after the gate, i.e. the Pauli-twirled depolarising
+    channel with the served average gate fidelity: ``p = (1 - F) (d + 1) / d`` for dimension
+    ``d``. Readout errors are classical and asymmetric.
 
     Attributes:
         prx: component name -> error probability after a (cc_)prx.
         two_qubit: (name, name) in either order -> error probability after cz.
         move: (qubit, resonator) -> error probability after move.
-        readout: component name -> probability that a read bit is flipped.
+        readout: component name -> ``(P(read 1 | 0), P(read 0 | 1))``.
         t1: component name -> T1 in seconds (idle noise during ``delay``).
         t2: component name -> T2 in seconds.
     """
@@ -225,7 +229,7 @@ class NoiseModel:
     prx: dict[str, float] = field(default_factory=dict)
     two_qubit: dict[tuple[str, str], float] = field(default_factory=dict)
     move: dict[tuple[str, str], float] = field(default_factory=dict)
-    readout: dict[str, float] = field(default_factory=dict)
+    readout: dict[str, tuple[float, float]] = field(default_factory=dict)
     t1: dict[str, float] = field(default_factory=dict)
     t2: dict[str, float] = field(default_factory=dict)
 
@@ -245,9 +249,43 @@ class NoiseModel:
         pz = max(0.0, (1.0 - math.exp(-duration / t2)) / 2.0 - pxy)
         return (pxy, pxy, pz)
 
+    def readout_errors(self, name: str) -> tuple[float, float]:
+        """``(P(1|0), P(0|1))`` of ``name``; ``(0, 0)`` if it has no readout error."""
+        return self.readout.get(name, (0.0, 0.0))
 
-def _deferrable(circuit: NativeCircuit | Shape) -> list[bool]:
-    """Which measure ops can be sampled at the end instead of collapsing the state."""
+
+def apply_readout(
+    bits: np.ndarray,
+    components: Sequence[int],
+    names: Sequence[str],
+    noise: NoiseModel | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Flip the ``(shots, len(components))`` measured ``bits`` in place as readout would.
+
+    A 0 is read as 1 with probability ``P(1|0)`` and a 1 as 0 with ``P(0|1)`` of its
+    component; one uniform number per bit, drawn one column at a time so that a million
+    shots need a few megabytes, not a ``shots x width`` float array.
+    """
+    if noise is None:
+        return bits
+    for col, comp in enumerate(components):
+        e01, e10 = noise.readout_errors(names[comp])
+        if e01 <= 0.0 and e10 <= 0.0:
+            continue
+        column = bits[:, col]
+        u = rng.random(len(column), dtype=np.float32)
+        flip = np.where(column.astype(bool), u < e10, u < e01)
+        column ^= flip.astype(np.uint8)
+    return bits
+
+
+def deferrable_measures(circuit: NativeCircuit | Shape) -> list[bool]:
+    """Which measure ops can be sampled at the end instead of collapsing the state.
+
+    A measure is deferrable when no later operation touches its components and no
+    ``cc_prx`` reads its bits: sampling it at the end gives the same joint distribution.
+    """
     n_ops = len(circuit.ops)
     out = [False] * n_ops
     touched_later: set[int] = set()
@@ -441,11 +479,17 @@ class _Branches:
         self.psi /= norm[:, None].astype(self.psi.real.dtype)
         return outcome
 
-    def read_flips(self, outcome: np.ndarray, error: float) -> np.ndarray:
-        """Apply a readout bit-flip probability to the recorded outcomes (splitting rows)."""
-        if error <= 0.0:
+    def read_flips(self, outcome: np.ndarray, e01: float, e10: float) -> np.ndarray:
+        """Apply asymmetric readout errors to the recorded outcomes (splitting rows).
+
+        Args:
+            outcome: the true outcome (0/1) per row.
+            e01: probability that a 0 is read as 1.
+            e10: probability that a 1 is read as 0.
+        """
+        if e01 <= 0.0 and e10 <= 0.0:
             return outcome
-        flips = self.rng.binomial(self.counts, error)
+        flips = self.rng.binomial(self.counts, np.where(outcome.astype(bool), e10, e01))
         part = (flips > 0) & (flips < self.counts)
         recorded = outcome ^ (flips == self.counts).astype(np.uint8)
         if part.any():
@@ -456,12 +500,12 @@ class _Branches:
         return recorded
 
 
-def _check_size(circuit: NativeCircuit, max_qubits: int) -> None:
+def _check_size(circuit: NativeCircuit, max_qubits: int | None) -> None:
     n = len(circuit.components)
-    if n > max_qubits:
+    if max_qubits is not None and n > max_qubits:
         raise TooManyQubitsError(
             f"circuit {circuit.name!r} acts on {n} qubits/resonators, but this emulator "
-            f"simulates at most {max_qubits}; start it with a larger limit "
+            f"simulates at most {max_qubits} (max_qubits); start it with a larger limit "
             f"(Emulator(max_qubits=N) or 'serve --max-qubits N') or use fewer qubits"
         )
 
@@ -471,7 +515,7 @@ def run_circuit(
     shots: int,
     rng: np.random.Generator,
     noise: NoiseModel | None = None,
-    max_qubits: int = 24,
+    max_qubits: int | None = None,
     max_amplitudes: int = 1 << 24,
 ) -> dict[str, np.ndarray]:
     """Simulate ``circuit`` and return its measurement records.
@@ -481,7 +525,7 @@ def run_circuit(
         shots: number of shots.
         rng: random generator (seed it for reproducible results).
         noise: the noise model, or ``None`` for ideal results.
-        max_qubits: largest number of components allowed.
+        max_qubits: largest number of components allowed (``None``: no limit).
         max_amplitudes: memory budget (amplitudes across all branches) for noisy or
             mid-circuit-measured circuits; shots are processed in chunks that fit.
 
@@ -493,7 +537,7 @@ def run_circuit(
     """
     n = len(circuit.components)
     _check_size(circuit, max_qubits)
-    deferred = _deferrable(circuit)
+    deferred = deferrable_measures(circuit)
     branching = noise is not None or any(
         op.kind in ("reset", "cc_prx") or (op.kind == "measure" and not deferred[i])
         for i, op in enumerate(circuit.ops)
@@ -566,7 +610,7 @@ def _run_once(
             for col, comp in enumerate(op.targets):
                 outcome = br.collapse(comp)
                 if noise is not None:
-                    outcome = br.read_flips(outcome, noise.readout.get(names[comp], 0.0))
+                    outcome = br.read_flips(outcome, *noise.readout_errors(names[comp]))
                 br.bits[:, columns[i] + col] = outcome
                 br.prune()
         elif kind == "reset":
@@ -620,11 +664,7 @@ def _finish(
             out = np.empty((shots, len(targets)), dtype=np.uint8)
             for col, comp in enumerate(targets):
                 out[:, col] = (flat >> br.pos[comp]) & 1
-                if noise is not None:
-                    err = noise.readout.get(circuit.components[comp], 0.0)
-                    if err > 0:
-                        out[:, col] ^= (rng.random(shots) < err).astype(np.uint8)
-            terminal_bits[key] = out
+            terminal_bits[key] = apply_readout(out, targets, circuit.components, noise, rng)
     result: dict[str, np.ndarray] = {}
     shuffle = rng.permutation(shots) if len(br.counts) > 1 else None
     for i, op in enumerate(circuit.ops):
@@ -680,7 +720,7 @@ class _Plan:
         n = len(shape.components)
         if n > _BATCH_MAX_QUBITS:
             return None
-        deferred = _deferrable(shape)
+        deferred = deferrable_measures(shape)
         row_of = {op_index: j for j, op_index in enumerate(shape.params)}
         pos = list(range(n))
         pending: dict[int, list[int]] = {}
@@ -790,7 +830,7 @@ def run_batch(
     circuits: Sequence[NativeCircuit],
     shots: int,
     rng: np.random.Generator,
-    max_qubits: int = 24,
+    max_qubits: int | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Simulate noise-free circuits of one shape together, as one stacked state array.
 

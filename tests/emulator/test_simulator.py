@@ -175,12 +175,18 @@ def test_noise_free_results_are_reproducible_with_a_seed() -> None:
     assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
-def test_noisy_results_have_exact_shot_count_and_readout_errors() -> None:
-    circuit = NativeCircuit("ro", ("QB1",), (Op("measure", (0,), key="m"),))
-    noise = NoiseModel(readout={"QB1": 0.1})
-    res = run_circuit(circuit, 10000, np.random.default_rng(0), noise)
-    assert res["m"].shape == (10000, 1)
-    assert abs(res["m"].mean() - 0.1) < 5 * np.sqrt(0.09 / 10000)
+@pytest.mark.parametrize("prepare_one", [False, True])
+def test_noisy_results_have_exact_shot_count_and_asymmetric_readout(prepare_one: bool) -> None:
+    """P(1|0) = 0.1 and P(0|1) = 0.3: a symmetric flip (the broken variant) fails one case."""
+    ops = (Op("prx", (0,), angle=np.pi),) if prepare_one else ()
+    circuit = NativeCircuit("ro", ("QB1",), (*ops, Op("measure", (0,), key="m")))
+    noise = NoiseModel(readout={"QB1": (0.1, 0.3)})
+    shots = 10000
+    res = run_circuit(circuit, shots, np.random.default_rng(0), noise)
+    assert res["m"].shape == (shots, 1)
+    expected = 0.7 if prepare_one else 0.1
+    # 4 sigma of a binomial mean: sigma = sqrt(p (1 - p) / shots)
+    assert abs(res["m"].mean() - expected) < 4 * np.sqrt(expected * (1 - expected) / shots)
 
 
 def test_too_many_qubits_names_the_limit() -> None:
