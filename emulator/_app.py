@@ -3,8 +3,13 @@
 Endpoints follow shared/iqm_protocol/wire_protocol.md (E1-E14). Jobs are validated when they
 are posted (bad input is a 4xx, never a 500), stored in SQLite and run in order by one worker
 thread. In the default (immediate) mode the POST waits for its job, so a small job is already
-``completed`` in the answer and clients never sleep-poll; with ``queue_delay`` jobs stay
-``waiting`` that long, which tests of cancellation need.
+``completed`` in the answer and clients never sleep-poll; in queued mode the POST answers at
+once with the ``waiting`` job, as a real server's queue does, and clients poll; with
+``queue_delay`` jobs stay ``waiting`` that long, which tests of cancellation need.
+
+Several servers may share one job file (see :mod:`iqm_bridge.emulator._store`): each runs the
+jobs it queued, and takes over the unfinished jobs of servers that are gone, when it starts and
+whenever such a job is asked for.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import hashlib
+import json
 import logging
+import sqlite3
 import threading
 import time
 import uuid
@@ -23,7 +31,7 @@ from typing import Any
 import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -35,7 +43,7 @@ from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
 from iqm_bridge.emulator._ratelimit import RateLimit, RateLimiter
 from iqm_bridge.emulator._results import counts_from_measurements, counts_json, measurements_json
 from iqm_bridge.emulator._simulator import NativeCircuit, TooManyQubitsError, run_batch, run_circuit
-from iqm_bridge.emulator._store import JobRecord, JobStore
+from iqm_bridge.emulator._store import JobRecord, JobStore, Resent, Retention
 
 __all__ = ["EmulatorApp", "ServerConfig"]
 
@@ -45,6 +53,9 @@ _TERMINAL = ("completed", "failed", "cancelled")
 _VERSION = "0.1.0"
 _RECENT_BITS = 1 << 25
 """Measured bits of the latest jobs kept in memory to answer a counts request quickly."""
+_REQUEUED = "requeued_after_restart"
+_PRUNE_EVERY = 32
+"""Finished jobs between two applications of the retention limit (and at start)."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +68,14 @@ class ServerConfig:
         seed: seed for reproducible results (``None``: fresh randomness).
         db: SQLite file for jobs, or ``":memory:"``.
         tokens: accepted bearer tokens; empty means no authentication.
-        queue_delay: seconds each job stays ``waiting`` before it runs (queued mode).
+        queue_delay: seconds each job stays ``waiting`` before it runs.
         immediate_timeout: how long a POST waits for its job to finish before answering.
+        queued: answer a POST at once with the ``waiting`` job (as a real server's queue
+            does) instead of waiting up to ``immediate_timeout`` for it to finish.
         limits: request limits.
         faults: fault injection.
         rate_limit: per-token request rate limit (``None``: unlimited).
+        retention: how many finished jobs the database keeps (``None``: all).
     """
 
     machines: tuple[str, ...] = ("garnet",)
@@ -71,9 +85,11 @@ class ServerConfig:
     tokens: tuple[str, ...] = ()
     queue_delay: float = 0.0
     immediate_timeout: float = 10.0
+    queued: bool = False
     limits: Limits = field(default_factory=Limits)
     faults: FaultOptions = field(default_factory=FaultOptions)
     rate_limit: RateLimit | None = None
+    retention: Retention | None = None
 
 
 def _now() -> str:
@@ -92,6 +108,12 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 def _json(text: str | bytes, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
+
+
+def _digest(qc: str, options: dict[str, Any], body: bytes) -> str:
+    """Digest of a submission: its machine, its options and its body."""
+    head = json.dumps([qc, options], sort_keys=True).encode()
+    return hashlib.sha256(head + b"\0" + body).hexdigest()
 
 
 def _flag(value: str | None) -> bool | None:
@@ -138,13 +160,10 @@ class EmulatorApp:
             collections.OrderedDict()
         )
         self._recent_size = 0
-        for job_id in self.store.unfinished():
-            rec = self.store.get(job_id)
-            if rec is not None and rec.status == "processing":
-                self.store.update(
-                    job_id, "waiting", [*rec.timeline, _entry("requeued_after_restart")]
-                )
-            self._queue.append(job_id)
+        self._finished_since_prune = 0
+        if config.retention is not None:
+            self.store.prune(config.retention)
+        self._adopt_orphans()
         self._worker = threading.Thread(target=self._work, name="iqm-emulator-worker", daemon=True)
         self._worker.start()
         self.asgi = self._build()
@@ -162,6 +181,68 @@ class EmulatorApp:
         """Number of jobs stored (of one token, if given)."""
         return self.store.count(owner)
 
+    # ------------------------------------------------------------------ shared job files
+    def _adopt_orphans(self) -> None:
+        """Take over every unfinished job whose server is gone."""
+        for job_id, server in self.store.unfinished():
+            if not self.store.alive(server):
+                self._adopt(job_id, server)
+
+    def _adopt(self, job_id: str, previous: str | None) -> None:
+        """Run an unfinished job of a server that is gone: queue it again, or fail it clearly.
+
+        A job that was already running is retried once: if its server died while running
+        it twice, the job itself may be what kills servers.
+        """
+        if not self.store.adopt(job_id, previous):
+            return  # another server took it first
+        rec = self.store.get(job_id)
+        if rec is None or rec.status not in ("waiting", "processing"):
+            return
+        if rec.qc not in MACHINE_NAMES:
+            self._finish(
+                job_id, "failed", "server_exited", f"the emulator that queued this job exited "
+                f"before running it, and this emulator has no machine {rec.qc!r} to run it on",
+            )  # fmt: skip
+            return
+        if rec.status == "processing":
+            if any(entry.get("status") == _REQUEUED for entry in rec.timeline):
+                self._finish(
+                    job_id, "failed", "server_exited", "the emulator running this job exited "
+                    "before it finished, for the second time; it is not started again (a job "
+                    "this large may exhaust the machine: try fewer qubits, circuits or shots)",
+                )  # fmt: skip
+                return
+            timeline = [*rec.timeline, _entry(_REQUEUED)]
+            if not self.store.update(job_id, "waiting", timeline, only_if=("processing",)):
+                return
+        logger.info("resuming job %s, left unfinished by an emulator that has stopped", job_id)
+        with self._cond:
+            self._queue.append(job_id)
+            self._cond.notify_all()
+
+    def _machine_for(self, name: str) -> Machine:
+        """The machine a stored job runs on (an adopted job's may be one this server lacks)."""
+        machine = self.machines.get(name)
+        return machine if machine is not None else get_machine(name)
+
+    def _maybe_prune(self) -> None:
+        """Apply the retention limit every few finished jobs, or after many bytes."""
+        retention = self.config.retention
+        if retention is None:
+            return
+        self._finished_since_prune += 1
+        if (
+            self._finished_since_prune < _PRUNE_EVERY
+            and self.store.bytes_written < retention.max_bytes // 8
+        ):
+            return
+        self._finished_since_prune = 0
+        try:
+            self.store.prune(retention)
+        except sqlite3.Error as exc:  # e.g. another server holds the file too long
+            logger.warning("could not apply the job retention limit now: %s", exc)
+
     # ------------------------------------------------------------------ worker
     def _work(self) -> None:
         while True:
@@ -177,6 +258,7 @@ class EmulatorApp:
                 logger.exception("job %s crashed the worker", job_id)
                 self._finish(job_id, "failed", "internal_error", "internal emulator error")
             self._notify(job_id)
+            self._maybe_prune()
 
     def _wait_queue_delay(self, rec: JobRecord) -> bool:
         delay = self.config.queue_delay
@@ -220,7 +302,7 @@ class EmulatorApp:
         if not self.store.update(job_id, "processing", timeline, only_if=("waiting",)):
             self._parsed.pop(job_id, None)
             return
-        machine = self.machines[rec.qc]
+        machine = self._machine_for(rec.qc)
         parsed = self._parsed.pop(job_id, None)
         if parsed is None:
             try:
@@ -342,6 +424,13 @@ class EmulatorApp:
         rec = self.store.get(job_id)
         if rec is None or rec.owner != owner:
             raise RequestError(404, "not_found", f"job {job_id} not found")
+        if (
+            rec.status in ("waiting", "processing")
+            and rec.server != self.store.server_id
+            and not self.store.alive(rec.server)
+        ):
+            self._adopt(rec.id, rec.server)  # its server is gone: run it here
+            rec = self.store.get(job_id) or rec
         return rec
 
     def _queue_position(self, job_id: str) -> int | None:
@@ -475,6 +564,9 @@ class EmulatorApp:
                 raise RequestError(400, "invalid_request", "'seed' must be an integer") from None
             if options["seed"] < 0:
                 raise RequestError(400, "invalid_request", "'seed' must not be negative")
+        if options["noise"] is None:
+            # the job keeps the noise it was posted under: a server resuming it runs it alike
+            options["noise"] = self.config.noise
         if len(body) > 1_000_000:
             parsed = await asyncio.to_thread(
                 parse_job, body, machine, self.config.limits, self._shapes
@@ -482,38 +574,76 @@ class EmulatorApp:
         else:
             parsed = parse_job(body, machine, self.config.limits, self._shapes)
         job_id = str(uuid.uuid4())
+        sid = parsed.submission_id
+        digest = None if sid is None else _digest(machine.name, options, body)
         # the job and its client submission id are stored in one transaction, so a resent
         # copy (even after a crash and restart) finds the job the first copy created
         earlier = self.store.create(
             job_id, owner, machine.name, body, options, parsed.calibration_set_id,
-            [_entry("created")], submission_id=parsed.submission_id,
+            [_entry("created")], submission_id=sid, digest=digest,
         )  # fmt: skip
         if earlier is not None:
-            rec = self.store.get(earlier)
-            if rec is not None:
-                return _json(self._job_json(rec))
-            raise RequestError(  # the earlier job was deleted by its owner
-                409, "conflict", f"submission {parsed.submission_id} was already used for a "
-                "job that has since been deleted; submit with a new submission id",
-            )  # fmt: skip
+            return self._resent(earlier, sid, machine.name, options, body, digest)
         loop = asyncio.get_running_loop()
         done = loop.create_future()
 
         def wake() -> None:
             loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
 
-        wait = self.config.queue_delay <= 0 and self.config.immediate_timeout > 0
+        config = self.config
+        wait = not config.queued and config.queue_delay <= 0 and config.immediate_timeout > 0
+        queued = None
         with self._cond:
             self._parsed[job_id] = parsed
             if wait:
                 self._waiters.setdefault(job_id, []).append(wake)
             self._queue.append(job_id)
+            if config.queued:  # the answer shows the job as queued, before the worker sees it
+                created = self.store.get(job_id)
+                assert created is not None
+                queued = self._job_json(created)
             self._cond.notify_all()
+        if queued is not None:
+            return _json(queued)
         if wait:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done, self.config.immediate_timeout)
         rec = self.store.get(job_id)
         assert rec is not None
+        return _json(self._job_json(rec))
+
+    def _resent(
+        self,
+        earlier: Resent,
+        sid: str | None,
+        qc: str,
+        options: dict[str, Any],
+        body: bytes,
+        digest: str | None,
+    ) -> Response:
+        """Answer a submission whose id was used before: the earlier job, if it is the same."""
+        rec = self.store.get(earlier.job_id)
+        if rec is None:
+            raise RequestError(  # the earlier job was deleted by its owner
+                409, "conflict", f"submission id {sid!r} was already used for job "
+                f"{earlier.job_id}, which has since been deleted; submit with a new submission id",
+            )  # fmt: skip
+        if earlier.digest is not None and earlier.digest != digest:
+            # not byte-identical: still the same submission if it only differs in JSON layout
+            try:
+                same = (
+                    rec.qc == qc
+                    and rec.options == options
+                    and json.loads(rec.payload) == json.loads(body)
+                )
+            except ValueError:
+                same = False
+            if not same:
+                raise RequestError(
+                    409, "conflict", f"submission id {sid!r} was already used for job {rec.id} "
+                    "with different circuits, shots or options; the first job stands and this "
+                    "one was not run: give every new submission a new submission id",
+                )  # fmt: skip
         return _json(self._job_json(rec))
 
     async def get_job(self, request: Request) -> Response:
@@ -600,6 +730,16 @@ class EmulatorApp:
             message = f"{request.method} {request.url.path}: {exc.detail}"
             return _error(exc.status_code, code, message)
 
+        async def on_disconnect(request: Request, exc: Exception) -> Response:
+            # the client went away before its request was complete: nothing was created, and
+            # nobody is left to answer (the response below is never sent)
+            logger.info(
+                "client disconnected during %s %s before its request was complete; ignored",
+                request.method,
+                request.url.path,
+            )
+            return Response(status_code=400)
+
         async def on_crash(request: Request, exc: Exception) -> Response:
             logger.exception("unexpected error on %s %s", request.method, request.url.path)
             return _error(500, "internal_error", "internal emulator error")
@@ -609,6 +749,7 @@ class EmulatorApp:
             exception_handlers={
                 RequestError: on_request_error,
                 HTTPException: on_http_error,
+                ClientDisconnect: on_disconnect,
                 Exception: on_crash,
             },
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from iqm_bridge.core.wire import NOISE_METADATA_KEY, SUBMISSION_METADATA_KEY
 from iqm_bridge.emulator._machines import Machine
 from iqm_bridge.emulator._simulator import NativeCircuit, Op, Shape
 
@@ -177,7 +178,7 @@ def parse_job(
             f"calibration set {calset} is not available on {machine.name}; "
             f"use {machine.calibration_set_id} or leave it unset",
         )
-    mapping = _qubit_mapping(job.qubit_mapping)
+    mapping = _qubit_mapping(job, body, machine)
     strict = str(getattr(job.move_gate_validation, "value", job.move_gate_validation))
     known = {} if shapes is None else shapes.get(machine, strict, mapping)
     circuits = tuple(
@@ -188,10 +189,6 @@ def parse_job(
     return ParsedJob(
         circuits, int(job.shots), machine.calibration_set_id, noise, _submission_id(job.circuits)
     )
-
-
-SUBMISSION_METADATA_KEY = "iqm_bridge_submission_id"
-"""Metadata entry of a job's first circuit by which a resent submission is recognised."""
 
 
 def _submission_id(circuits: Any) -> str | None:
@@ -205,30 +202,105 @@ def _submission_id(circuits: Any) -> str | None:
 
 
 def _noise_override(circuit: Any) -> bool | None:
-    """Per-circuit noise switch: ``metadata["emulator_noise"]`` (true/false), if present."""
+    """Per-circuit noise switch: ``metadata[NOISE_METADATA_KEY]`` (true/false), if present."""
     metadata = getattr(circuit, "metadata", None)
     if isinstance(metadata, Mapping):
-        value = metadata.get("emulator_noise")
+        value = metadata.get(NOISE_METADATA_KEY)
         if isinstance(value, bool):
             return value
     return None
 
 
-def _qubit_mapping(raw: Any) -> dict[str, str] | None:
-    if raw is None:
+_MAPPING_MODEL: Any = None
+
+
+def _raw_mapping(body: bytes) -> Any:
+    """The body's ``qubit_mapping`` as sent (iqm-client's model folds repeated logical names)."""
+    global _MAPPING_MODEL
+    if _MAPPING_MODEL is None:
+        from pydantic import BaseModel, ConfigDict
+
+        class MappingOnly(BaseModel):
+            model_config = ConfigDict(extra="ignore")
+            qubit_mapping: list[Any] | dict[str, Any] | None = None
+
+        _MAPPING_MODEL = MappingOnly
+    try:
+        return _MAPPING_MODEL.model_validate_json(body).qubit_mapping
+    except Exception:  # the full model accepted it, so this cannot fail; be safe anyway
         return None
-    if isinstance(raw, Mapping):
-        return {str(k): str(v) for k, v in raw.items()}
-    out: dict[str, str] = {}
-    for item in raw:
-        logical = getattr(item, "logical_name", None)
-        physical = getattr(item, "physical_name", None)
-        if isinstance(item, Mapping):
-            logical, physical = item.get("logical_name"), item.get("physical_name")
-        if not isinstance(logical, str) or not isinstance(physical, str):
-            raise RequestError(400, "invalid_request", "qubit_mapping entries need two names")
-        out[logical] = physical
-    return out
+
+
+def _names(names: Sequence[str] | set[str]) -> str:
+    return ", ".join(repr(n) for n in sorted(names))
+
+
+def _qubit_mapping(job: Any, body: bytes, machine: Machine) -> dict[str, str] | None:
+    """The job's ``qubit_mapping`` (logical name -> physical name), checked.
+
+    The checks are iqm-client's own (``validate_qubit_mapping``), made again by the server for
+    clients that skip them: each logical name once, each physical name once (two logical
+    qubits on one physical qubit would silently merge them), every physical name a component
+    of the machine, every name the circuits use mapped. Logical names no circuit uses are
+    accepted, as iqm-client accepts them.
+
+    Raises:
+        RequestError: 400 naming the offending names.
+    """
+    mapping = job.qubit_mapping
+    if mapping is None:
+        return None
+    mapping = {str(k): str(v) for k, v in mapping.items()}
+    raw = _raw_mapping(body)
+    if isinstance(raw, list):
+        seen: set[str] = set()
+        repeated = set()
+        for item in raw:
+            logical = item.get("logical_name") if isinstance(item, Mapping) else None
+            if logical in seen:
+                repeated.add(str(logical))
+            seen.add(str(logical))
+        if repeated:
+            raise RequestError(
+                400, "invalid_qubit_mapping", f"qubit_mapping lists the logical qubit(s) "
+                f"{_names(repeated)} more than once; give each logical qubit one physical qubit",
+            )  # fmt: skip
+    by_physical: dict[str, list[str]] = {}
+    for logical, physical in mapping.items():
+        by_physical.setdefault(physical, []).append(logical)
+    shared = {p: ls for p, ls in by_physical.items() if len(ls) > 1}
+    if shared:
+        physical, logicals = min(shared.items())
+        raise RequestError(
+            400, "invalid_qubit_mapping", f"qubit_mapping maps the logical qubits "
+            f"{_names(logicals)} onto the same physical qubit {physical!r}; map each logical "
+            "qubit to a different physical qubit",
+        )  # fmt: skip
+    missing = {p for p in by_physical if not machine.device.has_component(p)}
+    if missing:
+        raise RequestError(
+            400, "invalid_qubit_mapping", f"qubit_mapping names {_names(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not a qubit or resonator of {machine.name}",
+        )  # fmt: skip
+    for index, circuit in enumerate(job.circuits):
+        instructions = getattr(circuit, "instructions", None)
+        if isinstance(circuit, str) or instructions is None:
+            continue  # QIR code and old formats are rejected with their own message later
+        used: set[str] = set()
+        for inst in instructions:
+            locus = getattr(inst, "locus", None)
+            if locus is None:
+                locus = getattr(inst, "qubits", ())
+            used.update(str(c) for c in locus)
+        unmapped = used.difference(mapping)
+        if unmapped:
+            name = getattr(circuit, "name", f"circuit {index}")
+            raise RequestError(
+                400, "invalid_qubit_mapping", f"circuit {name!r} (index {index}) uses "
+                f"{_names(unmapped)}, which {'is' if len(unmapped) == 1 else 'are'} not in "
+                "qubit_mapping; map every qubit the circuits use",
+            )  # fmt: skip
+    return mapping
 
 
 def _number(args: Mapping[str, Any], name: str, where: str) -> float:
