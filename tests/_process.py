@@ -8,7 +8,8 @@ from pathlib import Path
 
 def emulator_process_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment for a child process that must run on a fresh, noiseless embedded emulator:
-    no server settings or tokens inherited, a private journal, no GUI for matplotlib."""
+    no server settings or tokens inherited, a private journal and job file, no GUI for
+    matplotlib."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -17,6 +18,7 @@ def emulator_process_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         IQM_BRIDGE_EMULATOR_NOISE="off",
         IQM_BRIDGE_JOURNAL=str(tmp_path / "journal.sqlite3"),
+        IQM_BRIDGE_EMULATOR_DB=str(tmp_path / "emulator.sqlite3"),
         MPLBACKEND="Agg",
         PYTHONWARNINGS="ignore::DeprecationWarning",
     )

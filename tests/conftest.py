@@ -52,6 +52,21 @@ def _private_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
         os.environ.pop("IQM_BRIDGE_JOURNAL", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_emulator_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the embedded emulator's jobs out of the user's data directory (a tests-only file).
+
+    Tests that need a specific file pass ``db=`` or set ``IQM_BRIDGE_EMULATOR_DB`` themselves.
+    """
+    before = os.environ.get("IQM_BRIDGE_EMULATOR_DB")
+    if before is None:
+        path = tmp_path_factory.mktemp("emulator") / "emulator.sqlite3"
+        os.environ["IQM_BRIDGE_EMULATOR_DB"] = str(path)
+    yield
+    if before is None:
+        os.environ.pop("IQM_BRIDGE_EMULATOR_DB", None)
+
+
 @pytest.fixture(scope="session")
 def emulator_url() -> Iterator[str]:
     """URL of a garnet emulator without noise and with a fixed seed (shared by the session)."""

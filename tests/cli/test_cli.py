@@ -297,6 +297,7 @@ def _cli_command() -> list[str]:
 def test_console_script_runs_on_the_embedded_emulator(ghz_file: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IQM_", "IQM_BRIDGE_"))}
     env.update(IQM_BRIDGE_EMULATOR_NOISE="off", IQM_BRIDGE_JOURNAL=str(tmp_path / "j.sqlite3"))
+    env["IQM_BRIDGE_EMULATOR_DB"] = str(tmp_path / "emulator.sqlite3")
     proc = subprocess.run(
         [*_cli_command(), "run", str(ghz_file), "--machine", "deneb", "--shots", "100", "--json"],
         env=env,
