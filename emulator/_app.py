@@ -38,11 +38,11 @@ from starlette.routing import Route
 from iqm_bridge.emulator import _circuits
 from iqm_bridge.emulator._calibration import calibration_set, noise_model, quality_metric_set
 from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, ShapeCache, parse_job
+from iqm_bridge.emulator._engine_plan import JobPlan, plan_job, run_plan
 from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
 from iqm_bridge.emulator._ratelimit import RateLimit, RateLimiter
 from iqm_bridge.emulator._results import counts_from_measurements, counts_json, measurements_json
-from iqm_bridge.emulator._simulator import NativeCircuit, TooManyQubitsError, run_batch, run_circuit
 from iqm_bridge.emulator._store import JobRecord, JobStore, Resent, Retention
 
 __all__ = ["EmulatorApp", "ServerConfig"]
@@ -320,8 +320,8 @@ class EmulatorApp:
         rng = np.random.default_rng(seed)
         try:
             results = self._simulate(machine, parsed, noise_default, rng)
-        except TooManyQubitsError as exc:
-            self._finish(job_id, "failed", "too_many_qubits", str(exc))
+        except RequestError as exc:  # a job stored before the server's limits were lowered
+            self._finish(job_id, "failed", exc.code, exc.message)
             return
         except MemoryError:
             self._finish(job_id, "failed", "out_of_memory", "the simulation ran out of memory")
@@ -349,37 +349,23 @@ class EmulatorApp:
         assert rec.measurements is not None
         return counts_from_measurements(rec.measurements)
 
-    def _simulate(
-        self, machine: Machine, parsed: ParsedJob, noise_default: bool | None, rng: Any
-    ) -> list[dict[str, np.ndarray]]:
-        """Run a job's circuits; noise-free circuits of one shape run together as a batch."""
-        circuits = parsed.circuits
-        max_qubits = self.config.limits.max_qubits
+    def _plan(self, machine: Machine, parsed: ParsedJob, noise_default: bool | None) -> JobPlan:
+        """Each circuit's engine and the job's cost estimate; a 4xx if it cannot run."""
         models = []
-        groups: dict[Any, list[int]] = {}
-        for index, (circuit, override) in enumerate(zip(circuits, parsed.noise, strict=True)):
+        for override in parsed.noise:
             use_noise = override if override is not None else noise_default
             if use_noise is None:
                 use_noise = self.config.noise
-            model = noise_model(machine) if use_noise else None
-            models.append(model)
-            shape = circuit.shape
-            if model is None and shape is not None and shape.plan() is not None:
-                groups.setdefault(shape, []).append(index)
-        results: list[dict[str, np.ndarray] | None] = [None] * len(circuits)
-        for index, circuit in enumerate(circuits):
-            if results[index] is not None:
-                continue
-            members = groups.get(circuit.shape) if models[index] is None else None
-            if members is not None and len(members) > 1:
-                batch: list[NativeCircuit] = [circuits[i] for i in members]
-                for i, result in zip(
-                    members, run_batch(batch, parsed.shots, rng, max_qubits), strict=True
-                ):
-                    results[i] = result
-            else:
-                results[index] = run_circuit(circuit, parsed.shots, rng, models[index], max_qubits)
-        return [r for r in results if r is not None]
+            models.append(noise_model(machine) if use_noise else None)
+        return plan_job(parsed, models, self.config.limits)
+
+    def _simulate(
+        self, machine: Machine, parsed: ParsedJob, noise_default: bool | None, rng: Any
+    ) -> list[dict[str, np.ndarray]]:
+        """Run a job's circuits, each on the engine its plan chose."""
+        plan = self._plan(machine, parsed, noise_default)
+        logger.info("running %d circuits: %s", len(parsed.circuits), plan.summary())
+        return run_plan(parsed, plan, rng, self.config.limits)
 
     def _notify(self, job_id: str) -> None:
         for callback in self._waiters.pop(job_id, []):
@@ -571,8 +557,10 @@ class EmulatorApp:
             parsed = await asyncio.to_thread(
                 parse_job, body, machine, self.config.limits, self._shapes
             )
+            await asyncio.to_thread(self._plan, machine, parsed, options["noise"])
         else:
             parsed = parse_job(body, machine, self.config.limits, self._shapes)
+            self._plan(machine, parsed, options["noise"])  # refuses what cannot run: a 4xx
         job_id = str(uuid.uuid4())
         sid = parsed.submission_id
         digest = None if sid is None else _digest(machine.name, options, body)

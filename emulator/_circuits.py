@@ -50,15 +50,20 @@ class Limits:
         max_shots: largest ``shots``.
         max_circuits: most circuits in one job.
         max_instructions: most instructions in one circuit.
-        max_qubits: most simulated components in one circuit (checked when the job runs;
-            such a job FAILS with a message instead of being rejected).
+        max_qubits: most simulated components in one circuit (``None``: as many as the
+            machine has; every engine is then chosen by cost within ``memory_budget``).
+        memory_budget: most bytes a job may need (simulation, results and the measurement
+            artifact), estimated before it runs; a job over it is refused at submission.
+        max_seconds: longest estimated simulation time of one job (``None``: no limit).
     """
 
     max_body_bytes: int = 50_000_000
     max_shots: int = 1_000_000
     max_circuits: int = 1_000
     max_instructions: int = 100_000
-    max_qubits: int = 24
+    max_qubits: int | None = None
+    memory_budget: int = 1 << 30
+    max_seconds: float | None = 600.0
 
 
 @dataclass(frozen=True)
