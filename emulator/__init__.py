@@ -10,7 +10,7 @@ keeps jobs in SQLite, and can inject faults for reliability tests::
         ...  # IQMProvider(url).get_backend() etc.
 
 :func:`start_embedded` starts (once per process) the emulator the SDK uses when no server URL
-is given.
+is given; it keeps its jobs in a per-user file, so they outlive the process.
 """
 
 from iqm_bridge.emulator._circuits import Limits
@@ -18,6 +18,7 @@ from iqm_bridge.emulator._faults import FaultOptions
 from iqm_bridge.emulator._machines import MACHINE_NAMES, Machine, get_machine
 from iqm_bridge.emulator._ratelimit import RateLimit
 from iqm_bridge.emulator._server import Emulator, start_embedded, stop_embedded
+from iqm_bridge.emulator._store import Retention
 
 __all__ = [
     "MACHINE_NAMES",
@@ -26,6 +27,7 @@ __all__ = [
     "Limits",
     "Machine",
     "RateLimit",
+    "Retention",
     "get_machine",
     "start_embedded",
     "stop_embedded",

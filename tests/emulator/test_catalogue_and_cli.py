@@ -18,7 +18,7 @@ from iqm_bridge.emulator._machines import MACHINE_NAMES, get_machine
 def test_public_api() -> None:
     assert set(emulator_pkg.__all__) == {
         "MACHINE_NAMES", "Emulator", "FaultOptions", "Limits", "Machine", "RateLimit",
-        "get_machine", "start_embedded", "stop_embedded",
+        "Retention", "get_machine", "start_embedded", "stop_embedded",
     }  # fmt: skip
 
 
