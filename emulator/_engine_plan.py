@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 _SV_PER_AMP = 3e-9
 _SV_PER_OP = 5e-6
 _TRAJ_PER_AMP = 8e-9
+_TRAJ_PER_OP = 1.2e-4
 _DM_PER_ELEMENT = 1e-8
 _DM_PER_OP = 3e-5
 _STIM_PER_SHOT_OP = 1e-9
@@ -206,7 +207,7 @@ def _options(
         branches = _expected_branches(circuit, noise, shots)
         chunk = max(1, min(shots, _max_amplitudes(budget) >> n))
         memory = min(chunk, shots + 1) * per_branch
-        seconds = _PER_CIRCUIT + ops * (_SV_PER_OP + dense * branches * _TRAJ_PER_AMP) + sample
+        seconds = _PER_CIRCUIT + ops * (_TRAJ_PER_OP + dense * branches * _TRAJ_PER_AMP) + sample
         plans.append(CircuitPlan("trajectories", seconds, memory, noise))
     else:
         why.append(f"a {n}-component state vector per trajectory needs {format_bytes(per_branch)}")
