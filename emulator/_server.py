@@ -73,7 +73,7 @@ class Emulator:
         retention: how many finished jobs ``db`` keeps, newest first (``None``: all of them).
 
     Raises:
-        ConfigurationError: ``port`` is not a TCP port number.
+        ConfigurationError: an unknown machine, or ``port`` is not a TCP port number.
     """
 
     def __init__(
@@ -104,6 +104,10 @@ class Emulator:
             limits = Limits() if max_qubits is None else Limits(max_qubits=max_qubits)
         if machines is None:
             machines = (machine,) if machine is not None else MACHINE_NAMES
+        unknown = [name for name in machines if name not in MACHINE_NAMES]
+        if unknown or not machines:
+            problem = f"unknown machine {unknown[0]!r}" if unknown else "no machine to serve"
+            raise ConfigurationError(f"{problem}; choose from {', '.join(MACHINE_NAMES)}")
         tokens = (token,) if isinstance(token, str) else tuple(token or ())
         self.config = ServerConfig(
             machines=tuple(machines),

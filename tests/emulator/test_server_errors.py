@@ -277,6 +277,8 @@ busy_port = pytest.fixture(_busy_port)
 
 
 def test_emulator_start_errors_name_the_setting(busy_port: int, tmp_path: pathlib.Path) -> None:
+    with pytest.raises(ConfigurationError, match="unknown machine 'nope'; choose from garnet"):
+        Emulator(machine="nope")
     for port in (-1, 65536, 10**6):
         with pytest.raises(ConfigurationError, match=rf"port {port} is not a TCP port"):
             Emulator(port=port)
