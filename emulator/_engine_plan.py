@@ -292,7 +292,7 @@ def plan_job(
             f"the job would take about {seconds:.3g} s to simulate ({plan.summary()}), over "
             f"the server's limit of {budget.seconds:g} s; submit fewer shots or circuits, use "
             "Clifford gates or fewer noisy qubits, or raise the limit "
-            "(Emulator(max_seconds=S) or 'serve --max-seconds S')",
+            "(Emulator(limits=Limits(max_seconds=S)))",
         )  # fmt: skip
     return plan
 

@@ -10,6 +10,7 @@ emulator on the same file) still finds them.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import errno
 import logging
 import os
@@ -62,8 +63,10 @@ class Emulator:
         host: interface to bind (loopback by default).
         port: TCP port (0: pick a free one).
         queue_delay: seconds each job waits before it runs (for tests of cancellation).
-        max_qubits: most components a circuit may touch (more makes the job fail).
-        limits: full request limits (overrides ``max_qubits``).
+        max_qubits: most components a circuit may touch (more is refused at submission).
+        memory_budget: most bytes one job may need, estimated before it runs (simulation,
+            results, measurement artifact); a job over it is refused at submission.
+        limits: full request limits (overrides ``max_qubits`` and ``memory_budget``).
         faults: fault injection options.
         immediate_timeout: how long a POST waits for its job before answering.
         queued: answer a job submission at once with the ``waiting`` job, as a real server's
@@ -89,6 +92,7 @@ class Emulator:
         port: int = 0,
         queue_delay: float = 0.0,
         max_qubits: int | None = None,
+        memory_budget: int | None = None,
         limits: Limits | None = None,
         faults: FaultOptions | None = None,
         immediate_timeout: float = 10.0,
@@ -101,7 +105,9 @@ class Emulator:
                 f"port {port!r} is not a TCP port; give 1-65535, or 0 for any free port"
             )
         if limits is None:
-            limits = Limits() if max_qubits is None else Limits(max_qubits=max_qubits)
+            limits = Limits(max_qubits=max_qubits)
+            if memory_budget is not None:
+                limits = dataclasses.replace(limits, memory_budget=memory_budget)
         if machines is None:
             machines = (machine,) if machine is not None else MACHINE_NAMES
         unknown = [name for name in machines if name not in MACHINE_NAMES]

@@ -90,6 +90,13 @@ def _read_tokens(path: str) -> list[str]:
     help="Most qubits a circuit may touch.",
 )
 @click.option(
+    "--memory-budget",
+    type=click.IntRange(min=1),
+    default=Limits().memory_budget,
+    show_default=True,
+    help="Most bytes one job may need (estimated before it runs); larger jobs are refused.",
+)
+@click.option(
     "--queue-delay",
     type=click.FloatRange(min=0),
     default=0.0,
@@ -124,6 +131,7 @@ def serve(
     token_file: str | None,
     seed: int | None,
     max_qubits: int,
+    memory_budget: int,
     queue_delay: float,
     queued: bool,
     rate_limit: str | None,
@@ -156,7 +164,7 @@ def serve(
         host=host,
         port=port,
         queue_delay=queue_delay,
-        limits=Limits(max_qubits=max_qubits),
+        limits=Limits(max_qubits=max_qubits, memory_budget=memory_budget),
         queued=queued,
         rate_limit=limit,
     )
