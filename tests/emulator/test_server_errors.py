@@ -257,6 +257,27 @@ def test_queued_mode_answers_at_once_with_a_waiting_job(emulator_factory: Any) -
     assert meas.json() == [{"m": [[1]] * 20}]
 
 
+def test_iqm_client_mapping_and_polling_in_queued_mode(emulator_factory: Any) -> None:
+    """The unmodified iqm-client: its logical names and mapping (with an unused entry, which it
+    accepts) run on the mapped qubits, and it polls a queued job to the end."""
+    from iqm.iqm_client import Circuit, CircuitOperation, IQMClient
+
+    emu = emulator_factory(machine="garnet", noise=False, queued=True)
+    client = IQMClient.from_url(emu.url)
+    circuit = Circuit(
+        "c",
+        (
+            CircuitOperation("prx", ("a",), {"angle": 3.141592653589793, "phase": 0.0}),
+            CircuitOperation("measure", ("a", "b"), {"key": "m"}),
+        ),
+    )
+    mapping = {"a": "QB2", "b": "QB3", "spare": "QB7"}
+    job = client.submit_circuits([circuit], qubit_mapping=mapping, shots=10)
+    assert job.job_data.status == "waiting"  # the POST answer: queued, not finished
+    job.wait_for_completion()
+    assert job.result() == [{"m": [[1, 0]] * 10}]
+
+
 def test_default_mode_answers_with_the_finished_job(emulator_url: str) -> None:
     job = _post(emulator_url, _submission("sub-G", [measure("m", "QB1")])).json()
     assert job["status"] == "completed"
