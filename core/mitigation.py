@@ -801,6 +801,21 @@ class _Solver:
             )
         return np.asarray(x, dtype=np.float64)
 
+    def error_model(
+        self, values: FloatArray, counts: IntArray, shots: int
+    ) -> tuple[FloatArray, str, float]:
+        """Per-element standard errors (or their bound), their kind, and ``||A^-1||_1``."""
+        from scipy import linalg
+
+        if self.lu is not None:
+            # row i of A^-1 is the per-outcome weight of x_i: its multinomial variance
+            inverse = linalg.lu_solve(self.lu, np.eye(values.size), check_finite=False)
+            second = np.square(inverse) @ counts.astype(np.float64)
+            var = np.maximum(second - shots * values**2, 0.0) / ((shots - 1) * shots)
+            return np.sqrt(var), "exact", float(np.abs(inverse).sum(axis=0).max())
+        gamma, kind = _inverse_norm(self)
+        return np.full(values.size, gamma / math.sqrt(shots)), kind, gamma
+
 
 def _simplex_projection(values: FloatArray) -> FloatArray:
     """The Euclidean projection of ``values`` on the probability simplex (sort, one pass)."""
@@ -821,10 +836,11 @@ class QuasiDistribution:
         bitstrings: the observed bitstrings, in the order of :attr:`values`.
         rows: the same as a ``len(bitstrings) x bits`` uint8 array (column ``j`` = bit ``j``).
         values: the quasi-probabilities; they sum to 1 and may be negative.
-        stderrs: per bitstring, the standard error (``stderr_kind == "exact"``: the
-            multinomial error of the linear solve, from the explicit inverse) or a common
-            upper bound ``gamma / sqrt(shots)`` (``"bound"``; ``"estimate"`` when ``gamma`` is
-            itself estimated).
+        stderrs: per bitstring, the standard error (``stderr_kind == "exact"``, for the
+            direct method: the multinomial error of the linear solve, from the explicit
+            inverse) or a common upper bound ``gamma / sqrt(shots)`` (``"bound"`` for the
+            iterative method; ``"estimate"`` when ``gamma`` itself is estimated). Computed on
+            first access, like the next two.
         stderr_kind: ``"exact"``, ``"bound"`` or ``"estimate"``, as above.
         gamma: the 1-norm of the inverse subspace matrix (exact, bounded or estimated like
             ``stderrs``); no observable bounded by 1 has a larger error than
@@ -838,15 +854,34 @@ class QuasiDistribution:
     bitstrings: tuple[str, ...]
     rows: Bits = attrs.field(repr=False)
     values: FloatArray = attrs.field(repr=False)
-    stderrs: FloatArray = attrs.field(repr=False)
-    stderr_kind: str
-    gamma: float
     method: str
     distance: int | None
     shots: int
     source: str
     _counts: IntArray = attrs.field(repr=False, alias="_counts")
     _solver: _Solver = attrs.field(repr=False, alias="_solver")
+    # the error model costs an inverse or extra solves: computed on first use, then kept
+    _errors: list[tuple[FloatArray, str, float]] = attrs.field(factory=list, repr=False, init=False)
+
+    def _error_model(self) -> tuple[FloatArray, str, float]:
+        if not self._errors:
+            self._errors.append(self._solver.error_model(self.values, self._counts, self.shots))
+        return self._errors[0]
+
+    @property
+    def stderrs(self) -> FloatArray:
+        """Per bitstring, the standard error or its bound (see :attr:`stderr_kind`)."""
+        return self._error_model()[0]
+
+    @property
+    def stderr_kind(self) -> str:
+        """``"exact"``, ``"bound"`` or ``"estimate"``: what :attr:`stderrs` holds."""
+        return self._error_model()[1]
+
+    @property
+    def gamma(self) -> float:
+        """The 1-norm of the inverse subspace matrix (exact, a bound, or an estimate)."""
+        return self._error_model()[2]
 
     def as_dict(self) -> dict[str, float]:
         """Bitstring -> quasi-probability."""
@@ -969,25 +1004,13 @@ def quasi_distribution(
         dense = matrix if isinstance(matrix, np.ndarray) else matrix.toarray()
         lu = linalg.lu_factor(dense, check_finite=False)
         solver = _Solver(dense, "direct", tol, max_iter, lu)
-        inverse = linalg.lu_solve(lu, np.eye(n_distinct), check_finite=False)
-        values = inverse @ freq
-        second = np.square(inverse) @ counts.astype(np.float64)
-        var = np.maximum(second - shots * values**2, 0.0) / ((shots - 1) * shots)
-        stderrs = np.sqrt(var)
-        gamma = float(np.abs(inverse).sum(axis=0).max())
-        kind = "exact"
     else:
         solver = _Solver(matrix, "iterative", tol, max_iter)
-        values = solver.solve(freq)
-        gamma, kind = _inverse_norm(solver)
-        stderrs = np.full(n_distinct, gamma / math.sqrt(shots))
+    values = solver.solve(freq)
     return QuasiDistribution(
         _format_rows(distinct, reverse, groups, separator),
         distinct,
         values,
-        stderrs,
-        kind,
-        gamma,
         method,
         None if distance is None or distance >= distinct.shape[1] else int(distance),
         shots,

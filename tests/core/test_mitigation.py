@@ -550,3 +550,23 @@ def test_projection_of_any_vector_summing_to_one(values: list[float]) -> None:
         np.testing.assert_allclose(p, x, atol=1e-12)
     for vertex in np.eye(x.size):
         assert np.linalg.norm(x - p) <= np.linalg.norm(x - vertex) + 1e-12
+
+
+def test_iterative_error_bound_when_not_diagonally_dominant() -> None:
+    """Large errors on 8 qubits: the subspace matrix is not diagonally dominant.
+
+    Then Varah's bound does not apply and ``gamma`` is estimated (``"estimate"``); the
+    estimator (Higham and Tisseur's) never exceeds the true 1-norm, which the direct method
+    computes from the explicit inverse, and is usually equal to it.
+    """
+    rng = np.random.default_rng(14)
+    n = 8
+    a, b = rng.uniform(0.08, 0.12, n), rng.uniform(0.10, 0.15, n)
+    errors = ReadoutErrors(_qubits(n), a, b)
+    bits = _flip(_ghz(n, 5_000, rng), a, b, rng)
+    direct = quasi_distribution(bits, errors, distance=None, method="direct")
+    iterative = quasi_distribution(bits, errors, distance=None, method="iterative")
+    np.testing.assert_allclose(iterative.values, direct.values, atol=1e-8)
+    assert iterative.stderr_kind == "estimate"
+    assert 0.3 * direct.gamma <= iterative.gamma <= direct.gamma * (1 + 1e-9)
+    assert iterative.stderrs[0] == pytest.approx(iterative.gamma / math.sqrt(5_000))
