@@ -293,9 +293,7 @@ def _qubit_mapping(job: Any, body: bytes, machine: Machine) -> dict[str, str] | 
             continue  # QIR code and old formats are rejected with their own message later
         used: set[str] = set()
         for inst in instructions:
-            locus = getattr(inst, "locus", None)
-            if locus is None:
-                locus = getattr(inst, "qubits", ())
+            locus = getattr(inst, "locus", None) or getattr(inst, "qubits", None) or ()
             used.update(str(c) for c in locus)
         unmapped = used.difference(mapping)
         if unmapped:

@@ -134,6 +134,7 @@ class Emulator:
         self.app: EmulatorApp | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -229,7 +230,7 @@ class Emulator:
             thread.join(timeout=10)
         if self.app is not None:
             self.app.close()
-        sock = getattr(self, "_sock", None)
+        sock = self._sock
         if sock is not None:
             sock.close()
             self._sock = None
