@@ -24,6 +24,10 @@ Inside our timers, likewise from input to the four values with error bars:
 * ``mitigation.quasi_20q_100k``: ``ReadoutErrors(...)``, ``bits_from_counts``,
   ``quasi_distribution(distance=3)`` (the same M3 method) and its ``expectations``. Goal <= 0.5.
 
+The same five figures with the suffix ``_low_fidelity`` repeat this at the low end of the
+issue's range: both error probabilities in [0.03, 0.07] on every qubit (fidelity about 0.95),
+which roughly triples the distinct bitstrings (3 rounds, as mthree's solve takes seconds).
+
 The two sides alternate within each round (median of 7 rounds) so both see the same load.
 Two agreement figures are printed as targets, not ratios: the largest ``|ours - mthree| /
 sqrt(stderr_ours^2 + stderr_mthree^2)`` over the four strings, for the tensored estimator and
@@ -49,13 +53,15 @@ STRINGS = [[0], [0, 1], list(range(10)), list(range(N_QUBITS))]
 ROUNDS = 7
 
 
-def _data() -> tuple[np.ndarray, dict[str, int], np.ndarray, np.ndarray]:
+def _data(
+    p10_range: tuple[float, float], p01_range: tuple[float, float]
+) -> tuple[np.ndarray, dict[str, int], np.ndarray, np.ndarray]:
     """Noisy GHZ bits, their counts (qiskit order, bit 0 last), and the per-qubit errors."""
     from iqm_bridge.core.keys import counts_from_bits
 
     rng = np.random.default_rng(2024)
-    p10 = rng.uniform(0.005, 0.03, N_QUBITS)
-    p01 = rng.uniform(0.01, 0.06, N_QUBITS)
+    p10 = rng.uniform(*p10_range, N_QUBITS)
+    p01 = rng.uniform(*p01_range, N_QUBITS)
     true = np.repeat(rng.integers(0, 2, SHOTS, dtype=np.uint8)[:, None], N_QUBITS, axis=1)
     u = rng.random(true.shape)
     bits = (true ^ np.where(true == 0, u < p10, u < p01)).astype(np.uint8)
@@ -83,6 +89,17 @@ def _agreement(ours: list[tuple[float, float]], theirs: list[tuple[float, float]
 
 def mitigation_20q_100k() -> list[Figure]:
     """Ours (tensored, and M3-style) against mthree on 20 qubits x 100,000 shots."""
+    return _compare("", (0.005, 0.03), (0.01, 0.06), ROUNDS)
+
+
+def mitigation_20q_100k_low_fidelity() -> list[Figure]:
+    """The same at the low end of the fidelity range (about 0.95 on every qubit)."""
+    return _compare("_low_fidelity", (0.03, 0.07), (0.03, 0.07), 3)
+
+
+def _compare(
+    suffix: str, p10_range: tuple[float, float], p01_range: tuple[float, float], rounds: int
+) -> list[Figure]:
     import mthree
 
     from iqm_bridge.core.mitigation import (
@@ -92,7 +109,7 @@ def mitigation_20q_100k() -> list[Figure]:
         quasi_distribution,
     )
 
-    bits, counts, p10, p01 = _data()
+    bits, counts, p10, p01 = _data(p10_range, p01_range)
     qubits = [f"QB{i + 1}" for i in range(N_QUBITS)]
     # mthree's operator strings are written like its bitstrings: qubit 0 last
     ops = ["".join("Z" if q in s else "I" for q in reversed(range(N_QUBITS))) for s in STRINGS]
@@ -120,16 +137,20 @@ def mitigation_20q_100k() -> list[Figure]:
         quasi = quasi_distribution(rows, errors, weights=weights, distance=3)
         return [(e.value, e.stderr) for e in quasi.expectations(STRINGS)]
 
-    t_anchor, t_counts, t_bits, t_quasi = _alternating([anchor, ours_counts, ours_bits, ours_quasi])
+    t_anchor, t_counts, t_bits, t_quasi = _alternating(
+        [anchor, ours_counts, ours_bits, ours_quasi], rounds
+    )
     theirs = anchor()
     distinct = len(counts)
     note = f"{distinct} distinct bitstrings"
     return [
-        Figure("mitigation.expval_20q_100k_counts", t_counts, t_anchor, goal=0.5, note=note),
-        Figure("mitigation.expval_20q_100k_bits", t_bits, t_anchor, goal=0.5, note=note),
-        Figure("mitigation.quasi_20q_100k", t_quasi, t_anchor, goal=0.5, note=note),
         Figure(
-            "mitigation.agreement_tensored_vs_mthree",
+            f"mitigation.expval_20q_100k_counts{suffix}", t_counts, t_anchor, goal=0.5, note=note
+        ),
+        Figure(f"mitigation.expval_20q_100k_bits{suffix}", t_bits, t_anchor, goal=0.5, note=note),
+        Figure(f"mitigation.quasi_20q_100k{suffix}", t_quasi, t_anchor, goal=0.5, note=note),
+        Figure(
+            f"mitigation.agreement_tensored_vs_mthree{suffix}",
             _agreement(ours_counts(), theirs),
             4.0,
             goal=1.0,
@@ -137,7 +158,7 @@ def mitigation_20q_100k() -> list[Figure]:
             note="target: max |ours - mthree| / combined stderr <= 4",
         ),
         Figure(
-            "mitigation.agreement_quasi_vs_mthree",
+            f"mitigation.agreement_quasi_vs_mthree{suffix}",
             _agreement(ours_quasi(), theirs),
             4.0,
             goal=1.0,
@@ -147,4 +168,4 @@ def mitigation_20q_100k() -> list[Figure]:
     ]
 
 
-BENCHMARKS = [mitigation_20q_100k]
+BENCHMARKS = [mitigation_20q_100k, mitigation_20q_100k_low_fidelity]
