@@ -124,3 +124,11 @@ def histogram_of(result: Any, key: str) -> dict[str, int]:
         bits = "".join(str(int(b)) for b in row)
         counts[bits] = counts.get(bits, 0) + 1
     return counts
+
+
+def assert_is(value: Any, cls: type) -> None:
+    """Assert ``value`` is an instance of ``cls``, naming both types when it is not."""
+    assert isinstance(value, cls), (
+        f"expected an instance of {cls.__module__}.{cls.__qualname__}, got "
+        f"{type(value).__module__}.{type(value).__qualname__}: {value!r:.120}"
+    )

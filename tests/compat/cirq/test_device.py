@@ -14,7 +14,7 @@ from __future__ import annotations
 import cirq
 import numpy as np
 import pytest
-from _compat_helpers import cirq_sampler, cz_edges, qb, server_architecture
+from _compat_helpers import assert_is, cirq_sampler, cz_edges, qb, server_architecture
 
 pytestmark = pytest.mark.compat
 
@@ -39,8 +39,8 @@ def _all_native(circuit) -> bool:
 
 def test_device_is_the_flavours_cirq_device(flavour, garnet_url):
     device = _device(flavour, garnet_url)
-    assert isinstance(device, cirq.Device)
-    assert isinstance(device, flavour.cirq.IQMDevice)
+    assert_is(device, cirq.Device)
+    assert_is(device, flavour.cirq.IQMDevice)
 
 
 def test_qubits_are_named_after_the_architecture_in_order(flavour, garnet_url):

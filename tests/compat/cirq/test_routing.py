@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import cirq
 import pytest
-from _compat_helpers import assert_distribution, cirq_sampler, histogram_of, qb
+from _compat_helpers import assert_distribution, assert_is, cirq_sampler, histogram_of, qb
 
 pytestmark = pytest.mark.compat
 
@@ -46,7 +46,7 @@ def test_route_circuit_returns_routed_circuit_and_two_mappings(flavour, garnet_u
     assert set(initial) == {alice, bob}
     assert len(set(initial.values())) == 2
     assert set(initial.values()) <= set(device.qubits)
-    assert isinstance(final, dict)
+    assert_is(final, dict)
 
 
 def test_routed_and_decomposed_circuit_validates_and_runs(flavour, garnet_url):
@@ -63,7 +63,7 @@ def test_final_mapping_is_physical_to_physical(flavour, garnet_url):
     circuit, _ = _all_to_all()
     routed, initial, final = device.route_circuit(circuit)
     used = set(initial.values())
-    assert set(final) == used
+    assert set(final) == used, f"final_mapping keys {sorted(map(str, final))} are not {used}"
     assert set(final.values()) == used
 
 
@@ -71,7 +71,8 @@ def test_final_mapping_without_swaps_is_the_identity(flavour, garnet_url):
     device = cirq_sampler(flavour, garnet_url).device
     alice, bob = cirq.NamedQubit("Alice"), cirq.NamedQubit("Bob")
     _, initial, final = device.route_circuit(_bell(alice, bob))
-    assert final == {p: p for p in initial.values()}
+    identity = {p: p for p in initial.values()}
+    assert final == identity, f"final_mapping {final} is not the identity {identity}"
 
 
 def test_initial_mapper_fixes_the_placement(flavour, garnet_url):
@@ -129,7 +130,11 @@ def test_star_routing_inserts_moves(flavour, deneb_url):
         cirq.H(qs[0]), *(cirq.CNOT(qs[0], q) for q in qs[1:]), cirq.measure(*qs, key="m")
     )
     routed, _, _ = device.route_circuit(circuit)
-    assert any(isinstance(op.gate, flavour.cirq.IQMMoveGate) for op in routed.all_operations())
+    gates = {type(op.gate).__name__ for op in routed.all_operations()}
+    move = flavour.cirq.IQMMoveGate
+    assert any(isinstance(op.gate, move) for op in routed.all_operations()), (
+        f"no IQMMoveGate among {sorted(gates)}"
+    )
     native = _native_on_device(device, routed)
     counts = histogram_of(sampler.run(native, repetitions=SHOTS), "m")
     assert_distribution(counts, {"0000": 0.5, "1111": 0.5})

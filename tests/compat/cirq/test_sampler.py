@@ -22,6 +22,7 @@ import sympy
 from _compat_helpers import (
     assert_count,
     assert_distribution,
+    assert_is,
     cirq_sampler,
     histogram_of,
     qb,
@@ -41,16 +42,16 @@ def _bell_native(a, b, key: str = "m"):
 
 def test_sampler_is_a_cirq_sampler_with_a_device(flavour, garnet_url):
     sampler = cirq_sampler(flavour, garnet_url)
-    assert isinstance(sampler, cirq.Sampler)
-    assert isinstance(sampler.device, flavour.cirq.IQMDevice)
+    assert_is(sampler, cirq.Sampler)
+    assert_is(sampler.device, flavour.cirq.IQMDevice)
 
 
 def test_run_returns_measurements_by_key(flavour, garnet_url):
     a, b = qb("QB1", "QB2")
     circuit = cirq.Circuit(cirq.X(a), cirq.measure(a, b, key="m"))
     result = cirq_sampler(flavour, garnet_url).run(circuit, repetitions=25)
-    assert isinstance(result, cirq.Result)
-    assert isinstance(result, flavour.cirq.IQMResult)
+    assert_is(result, cirq.Result)
+    assert_is(result, flavour.cirq.IQMResult)
     assert result.repetitions == 25
     rows = result.measurements["m"]
     assert rows.shape == (25, 2)
@@ -142,7 +143,8 @@ def test_run_iqm_batch(flavour, garnet_url):
     ]
     results = cirq_sampler(flavour, garnet_url).run_iqm_batch(circuits, repetitions=4)
     assert len(results) == 2
-    assert all(isinstance(r, flavour.cirq.IQMResult) for r in results)
+    for r in results:
+        assert_is(r, flavour.cirq.IQMResult)
     assert results[0].measurements["m"].tolist() == [[1, 0]] * 4
     assert results[1].measurements["m"].tolist() == [[0, 1]] * 4
 
@@ -169,8 +171,8 @@ def test_result_metadata(flavour, garnet_url):
         cirq.Circuit(cirq.X(a), cirq.measure(a, key="z")), repetitions=9
     )
     metadata = result.metadata
-    assert isinstance(metadata, flavour.cirq.ResultMetadata)
-    assert isinstance(metadata.job_id, uuid.UUID)
+    assert_is(metadata, flavour.cirq.ResultMetadata)
+    assert_is(metadata.job_id, uuid.UUID)
     assert metadata.calibration_set_id == server_architecture(garnet_url).calibration_set_id
     assert metadata.request.shots == 9
 
@@ -302,4 +304,22 @@ def test_cz_through_the_resonator(flavour, deneb_url):
         cirq.measure(q1, q2, key="m"),
     )
     result = cirq_sampler(flavour, deneb_url).run(circuit, repetitions=SHOTS)
+    assert_distribution(histogram_of(result, "m"), {"00": 0.5, "11": 0.5})
+
+
+def test_sampler_authenticates_with_a_token(flavour):
+    """``IQMSampler(url, token=...)`` on a server that requires a bearer token."""
+    from iqm_bridge.emulator import Emulator
+
+    with Emulator(machine="garnet", noise=False, seed=5, token="s3cret") as url:
+        sampler = cirq_sampler(flavour, url, token="s3cret")
+        a = qb("QB1")
+        result = sampler.run(cirq.Circuit(cirq.X(a), cirq.measure(a, key="z")), repetitions=3)
+    assert result.measurements["z"].tolist() == [[1]] * 3
+
+
+def test_sampler_in_the_timeslot_queue(flavour, garnet_url):
+    """``IQMSampler(url, use_timeslot=True)`` (the emulator serves both queues alike)."""
+    sampler = cirq_sampler(flavour, garnet_url, use_timeslot=True)
+    result = sampler.run(_bell_native(*qb("QB1", "QB2")), repetitions=SHOTS)
     assert_distribution(histogram_of(result, "m"), {"00": 0.5, "11": 0.5})

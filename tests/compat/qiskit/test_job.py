@@ -13,7 +13,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from _compat_helpers import assert_ghz_counts, ghz, qiskit_backend, transpiled, wait_until
+from _compat_helpers import (
+    assert_ghz_counts,
+    assert_is,
+    ghz,
+    qiskit_backend,
+    transpiled,
+    wait_until,
+)
 
 pytestmark = pytest.mark.compat
 
@@ -147,7 +154,7 @@ def test_retrieve_job_gives_the_same_results(flavour, garnet_url):
     job = backend.run(transpiled(ghz(3), backend), shots=500)
     counts = job.result().get_counts()
     again = backend.retrieve_job(job.job_id())
-    assert isinstance(again, flavour.qiskit.IQMJob)
+    assert_is(again, flavour.qiskit.IQMJob)
     assert again.job_id() == job.job_id()
     assert again.result().get_counts() == counts
 

@@ -12,6 +12,7 @@ import uuid
 import pytest
 from _compat_helpers import (
     assert_ghz_counts,
+    assert_is,
     client_for,
     ghz,
     qiskit_backend,
@@ -28,8 +29,8 @@ def test_get_backend_returns_the_flavours_backend_v2(flavour, garnet_url):
     from qiskit.providers import BackendV2
 
     backend = qiskit_backend(flavour, garnet_url)
-    assert isinstance(backend, flavour.qiskit.IQMBackend)
-    assert isinstance(backend, BackendV2)
+    assert_is(backend, flavour.qiskit.IQMBackend)
+    assert_is(backend, BackendV2)
     assert backend.num_qubits == 20
 
 
@@ -65,7 +66,7 @@ def test_backend_exposes_its_iqm_client(flavour, garnet_url):
     from iqm.iqm_client import IQMClient
 
     backend = qiskit_backend(flavour, garnet_url)
-    assert isinstance(backend.client, IQMClient)
+    assert_is(backend.client, IQMClient)
     dqa = backend.client.get_dynamic_quantum_architecture()
     assert list(dqa.qubits) == backend.physical_qubits
 
@@ -100,3 +101,37 @@ def test_star_backend_through_the_provider(flavour, deneb_url):
     backend = flavour.qiskit.IQMProvider(deneb_url, quantum_computer="deneb").get_backend()
     assert backend.name == "deneb"
     assert backend.num_qubits == 6
+
+
+@pytest.fixture(scope="module")
+def token_url():
+    """A garnet emulator that requires the bearer token ``s3cret``."""
+    from iqm_bridge.emulator import Emulator
+
+    with Emulator(machine="garnet", noise=False, seed=5, token="s3cret") as url:
+        yield url
+
+
+def test_provider_authenticates_with_a_token(flavour, token_url, monkeypatch):
+    """``IQMProvider(url, token=...)`` and the ``IQM_TOKEN`` environment variable."""
+    backend = flavour.qiskit.IQMProvider(token_url, token="s3cret").get_backend()
+    counts = backend.run(transpiled(ghz(2), backend), shots=SHOTS).result().get_counts()
+    assert_ghz_counts(counts, 2)
+    monkeypatch.setenv("IQM_TOKEN", "s3cret")
+    assert flavour.qiskit.IQMProvider(token_url).get_backend().num_qubits == 20
+
+
+def test_missing_token_raises_the_iqm_authentication_error(flavour, token_url, monkeypatch):
+    from exa.common.errors.iqm_error import AuthenticationError
+
+    monkeypatch.delenv("IQM_TOKEN", raising=False)
+    monkeypatch.delenv("IQM_TOKENS_FILE", raising=False)
+    with pytest.raises(AuthenticationError):
+        flavour.qiskit.IQMProvider(token_url).get_backend()
+
+
+def test_run_in_the_timeslot_queue(flavour, garnet_url):
+    """``run(..., use_timeslot=True)`` (the emulator serves both queues alike)."""
+    backend = qiskit_backend(flavour, garnet_url)
+    job = backend.run(transpiled(ghz(2), backend), shots=SHOTS, use_timeslot=True)
+    assert_ghz_counts(job.result().get_counts(), 2)

@@ -18,6 +18,7 @@ from _compat_helpers import (
     assert_count,
     assert_distribution,
     assert_ghz_counts,
+    assert_is,
     ghz,
     qiskit_backend,
     server_architecture,
@@ -50,7 +51,7 @@ def _header_name(experiment) -> str:
 def test_run_gives_a_job_whose_counts_are_the_ghz_state(flavour, garnet_url):
     backend = qiskit_backend(flavour, garnet_url)
     job = backend.run(transpiled(ghz(3), backend), shots=SHOTS)
-    assert isinstance(job, flavour.qiskit.IQMJob)
+    assert_is(job, flavour.qiskit.IQMJob)
     assert_ghz_counts(job.result().get_counts(), 3)
 
 

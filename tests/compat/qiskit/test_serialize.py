@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from _compat_helpers import qiskit_backend
+from _compat_helpers import assert_is, qiskit_backend
 
 pytestmark = pytest.mark.compat
 
@@ -30,7 +30,7 @@ def test_serialized_circuit_is_an_iqm_client_circuit(flavour, garnet_url):
     qc.r(0.5, 0.25, 0)
     qc.measure(0, 0)
     serialized = qiskit_backend(flavour, garnet_url).serialize_circuit(qc)
-    assert isinstance(serialized, Circuit)
+    assert_is(serialized, Circuit)
     assert serialized.name == "ser"
     assert [i.name for i in serialized.instructions] == ["prx", "measure"]
 
