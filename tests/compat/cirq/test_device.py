@@ -251,3 +251,11 @@ def test_move_gate_acts_as_swap_on_states_it_moves(flavour):
     for source, target in ((0, 0), (1, 2), (2, 1)):
         assert abs(unitary[target, source]) == pytest.approx(1.0)
     assert np.allclose(unitary @ unitary.conj().T, np.eye(4))
+
+
+def test_device_from_the_dynamic_architecture(flavour, garnet_url):
+    """``IQMDevice(IQMDeviceMetadata.from_architecture(dqa))``: the sampler's device."""
+    dqa = server_architecture(garnet_url)
+    device = flavour.cirq.IQMDevice(flavour.cirq.IQMDeviceMetadata.from_architecture(dqa))
+    assert [q.name for q in device.qubits] == list(dqa.qubits)
+    assert device == _device(flavour, garnet_url)

@@ -11,6 +11,7 @@ experiment carries the calibration set id; the ``Result`` carries the job's ``ti
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 
 import pytest
@@ -180,8 +181,13 @@ def test_result_carries_the_job_timeline(flavour, garnet_url):
 
 def test_unknown_run_option_only_warns(flavour, garnet_url):
     backend = qiskit_backend(flavour, garnet_url)
-    with pytest.warns(UserWarning):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         job = backend.run(transpiled(_x_on([0]), backend), shots=5, not_an_option=17)
+    categories = [w.category.__name__ for w in caught]
+    assert any(issubclass(w.category, UserWarning) for w in caught), (
+        f"no UserWarning for the unknown option (warnings: {categories})"
+    )
     assert job.result().get_counts() == {"001": 5}
 
 
