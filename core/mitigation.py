@@ -464,6 +464,14 @@ def bits_from_counts(
     """
     if not counts:
         raise MitigationInputError("the counts dictionary is empty")
+    for key, count in counts.items():
+        if not isinstance(key, str):
+            raise MitigationInputError(f"counts key {key!r} is not a bitstring")
+        if isinstance(count, bool) or not isinstance(count, int | np.integer):
+            # a float here is usually a probability or quasi-probability, not a count
+            raise MitigationInputError(
+                f"count {count!r} of bitstring {key!r} is not an integer number of shots"
+            )
     keys = [k.replace(separator, "") for k in counts] if separator else list(counts)
     width = len(keys[0])
     for k, raw in zip(keys, counts, strict=True):
@@ -699,8 +707,8 @@ def _format_rows(
         parts = glued
     table = np.ascontiguousarray(np.concatenate(parts, axis=1)) if parts else chars
     width = table.shape[1]
-    text = table.tobytes().decode()
-    return tuple(text[i * width : (i + 1) * width] for i in range(count))
+    raw = table.tobytes()  # cut in bytes, then decode: a separator may be several bytes
+    return tuple(raw[i * width : (i + 1) * width].decode() for i in range(count))
 
 
 def _log_confusion_terms(rows: Bits, errors: ReadoutErrors) -> tuple[FloatArray, FloatArray]:
@@ -789,7 +797,9 @@ class _Solver:
             return np.asarray(linalg.lu_solve(self.lu, rhs, trans=1 if transpose else 0))
         a = self.matrix.T if transpose else self.matrix
         diag = np.asarray(self.matrix.diagonal(), dtype=np.float64)
-        jacobi = splinalg.LinearOperator(a.shape, matvec=lambda v: v / diag, dtype=np.float64)
+        jacobi = splinalg.LinearOperator(
+            a.shape, matvec=lambda v: v.reshape(-1) / diag, dtype=np.float64
+        )
         x, info = splinalg.gmres(
             a, rhs, x0=rhs / diag, rtol=self.tol, atol=0.0, maxiter=self.max_iter, M=jacobi
         )

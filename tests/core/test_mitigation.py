@@ -329,6 +329,8 @@ def test_bad_inputs_raise_named_errors() -> None:
         (lambda: bits_from_counts({"01": 1, "011": 2}), "'011'"),
         (lambda: bits_from_counts({"01": 1, "0x": 2}), "'0x'"),
         (lambda: bits_from_counts({"01": -1}), "negative"),
+        (lambda: bits_from_counts({"01": 0.5}), "not an integer"),
+        (lambda: bits_from_counts({1: 3}), "not a bitstring"),  # type: ignore[dict-item]
         (lambda: quasi_distribution(good, errors, method="lu"), "method='lu'"),  # type: ignore[arg-type]
         (lambda: quasi_distribution(good, errors, distance=-1), "distance=-1"),
         (lambda: quasi_distribution(good, errors, groups=[1, 1]), "groups"),
@@ -508,8 +510,9 @@ def test_bitstring_order_follows_the_keys_module() -> None:
     bits = rng.integers(0, 2, (500, 5), dtype=np.uint8)
     errors = ReadoutErrors(_qubits(5), (0.02,) * 5, (0.03,) * 5)
     for reverse, groups in [(True, None), (False, None), (True, [2, 3]), (False, [1, 4])]:
-        quasi = quasi_distribution(bits, errors, reverse=reverse, groups=groups, separator="|")
-        assert set(quasi.bitstrings) == set(counts_from_bits(bits, groups, reverse, "|"))
+        for sep in ("|", " \u2502 "):
+            quasi = quasi_distribution(bits, errors, reverse=reverse, groups=groups, separator=sep)
+            assert set(quasi.bitstrings) == set(counts_from_bits(bits, groups, reverse, sep))
 
 
 def test_nearest_probability_distribution_is_the_simplex_projection() -> None:
