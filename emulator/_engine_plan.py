@@ -3,19 +3,19 @@
 Every circuit gets the cheapest engine that simulates it *exactly* under the served noise
 model (the same Pauli model in every engine, so the choice changes speed, never results):
 
-==============  ================================================================  ============
-engine          runs                                                              cost grows
-==============  ================================================================  ============
-``batch``       noise-free circuits of one shape, terminal measurements (<= 16     circuits x
-                components), as one stacked state-vector array                     2**n
-``stabilizer``  Clifford circuits, noisy or not, any width (stim)                  ops x shots
-``density``     noisy circuits with terminal measurements, small ``n``: the        ops x 4**n,
-                exact distribution once, shots sampled from it                     not shots
-``statevector`` noise-free circuits (mid-circuit measurement, reset, feedback      ops x 2**n
-                included: branches split only where shots diverge)
-``trajectories`` noisy circuits the others cannot run: the state-vector engine     ops x 2**n x
-                with Pauli errors sampled per shot (branches shared by shots)      branches
-==============  ================================================================  ============
+- ``batch``: noise-free circuits of one shape with terminal measurements (at most 16
+  components), as one stacked state-vector array; cost ~ circuits x ops x 2**n.
+- ``stabilizer``: Clifford circuits, noisy or not, at any width (stim); ~ ops x shots.
+- ``density``: noisy circuits with terminal measurements and few components: the exact
+  distribution once, every shot sampled from it; ~ ops x 4**n, independent of the shots.
+- ``statevector``: noise-free circuits, mid-circuit measurement, reset and feedback
+  included (branches split only where shots diverge); ~ ops x 2**n.
+- ``mps``: noise-free circuits with terminal measurements whose entanglement, bounded from
+  the circuit before it runs, fits an exact matrix-product state in the budget (any
+  width); ~ ops x bond**3.
+- ``trajectories``: noisy circuits no other engine runs: the state-vector engine with
+  Pauli errors sampled per shot (shots with one history share a branch); ~ ops x 2**n x
+  branches.
 
 Before a job runs, :func:`plan_job` estimates every circuit's time and peak memory (from the
 engine's measured cost per element, see docs/emulator.md) and the memory of the results and
@@ -36,6 +36,7 @@ import numpy as np
 
 from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError
 from iqm_bridge.emulator._engine_density import density_obstacle, run_density
+from iqm_bridge.emulator._engine_mps import bond_bound, mps_cost, mps_obstacle, run_mps
 from iqm_bridge.emulator._engine_stabilizer import run_stabilizer, stabilizer_obstacle
 from iqm_bridge.emulator._simulator import (
     NativeCircuit,
@@ -73,7 +74,8 @@ class CircuitPlan:
     """The engine chosen for one circuit and its estimated cost.
 
     Attributes:
-        engine: ``batch``, ``stabilizer``, ``density``, ``statevector`` or ``trajectories``.
+        engine: ``batch``, ``stabilizer``, ``density``, ``statevector``, ``mps`` or
+            ``trajectories``.
         seconds: estimated simulation time.
         memory: estimated peak bytes while it is simulated.
         noise: the noise model it runs with (``None``: ideal).
@@ -189,6 +191,19 @@ def _options(
             plans.append(CircuitPlan("statevector", seconds, memory, noise))
         else:
             why.append(f"a {n}-component state vector needs {format_bytes(memory)}")
+        mps_reason = mps_obstacle(circuit)
+        if mps_reason is None:
+            memory, seconds = mps_cost(circuit, shots)
+            if memory <= budget.memory:
+                plans.append(CircuitPlan("mps", _PER_CIRCUIT + seconds + sample, memory, noise))
+            else:
+                bond = 1 << max(bond_bound(circuit), default=0)
+                why.append(
+                    f"its entanglement bounds an exact matrix-product state at bond "
+                    f"dimension {bond} ({format_bytes(memory)})"
+                )
+        else:
+            why.append(f"no exact matrix-product state ({mps_reason})")
         return plans, why
     dm_reason = density_obstacle(circuit)
     if dm_reason is None:
@@ -326,6 +341,8 @@ def run_plan(
             outs = run_density(batch, shots, rng, cplan.noise)
         elif engine == "stabilizer":
             outs = [run_stabilizer(circuit, shots, rng, cplan.noise)]
+        elif engine == "mps":
+            outs = [run_mps(circuit, shots, rng)]
         else:
             outs = [
                 run_circuit(

@@ -18,7 +18,7 @@ import pytest
 from iqm_bridge.emulator._calibration import noise_model
 from iqm_bridge.emulator._circuits import Limits, RequestError, parse_job
 from iqm_bridge.emulator._engine_density import run_density
-from iqm_bridge.emulator._engine_plan import plan_job
+from iqm_bridge.emulator._engine_plan import plan_job, run_plan
 from iqm_bridge.emulator._engine_stabilizer import clifford_gate, run_stabilizer
 from iqm_bridge.emulator._machines import get_machine
 from iqm_bridge.emulator._simulator import NativeCircuit, NoiseModel, Op, prx_matrix, run_circuit
@@ -226,3 +226,76 @@ def test_a_job_over_the_memory_budget_is_refused_before_it_runs() -> None:
     assert "200 MB" in info.value.message and "memory_budget" in info.value.message
     small = _plan("garnet", circuit, shots=1000, memory_budget=200_000_000)
     assert small.memory < 200_000_000
+
+
+def test_mps_samples_the_exact_distribution() -> None:
+    """Long-range CZs included: MPS shots vs the state vector's Born rule, outcome by outcome."""
+    from iqm_bridge.emulator._engine_mps import bond_bound, run_mps
+    from iqm_bridge.emulator._simulator import final_state
+
+    rng = np.random.default_rng(5)
+    n = 5
+    ops = []
+    for _ in range(30):
+        if rng.random() < 0.6:
+            q = int(rng.integers(n))
+            ops.append(Op("prx", (q,), angle=rng.uniform(0, 6), phase=rng.uniform(0, 6)))
+        else:
+            a, b = rng.choice(n, 2, replace=False)
+            ops.append(Op("cz", (int(a), int(b))))
+    circuit = NativeCircuit("r", tuple(f"QB{i + 1}" for i in range(n)), tuple(ops))
+    probs = np.abs(final_state(circuit)) ** 2
+    assert max(bond_bound(circuit)) <= 2  # at most 2 qubits on the small side of any cut
+    measured = NativeCircuit(
+        "r", circuit.components, (*circuit.ops, Op("measure", tuple(range(n)), key="m"))
+    )
+    got = _distribution(run_mps(measured, SHOTS, np.random.default_rng(1))["m"])
+    sigma = np.sqrt(probs * (1 - probs) / SHOTS)
+    assert np.all(np.abs(got - probs) <= 4 * sigma + 1e-12)
+
+
+def test_a_wide_weakly_entangled_circuit_runs_exactly_as_an_mps() -> None:
+    """54 qubits, generic angles, CZs along rows: each row's qubits match qiskit's statevector.
+
+    Rows of emerald are independent here (no CZ between rows), so each row's exact marginals
+    come from a small reference statevector; 54 marginals, each within 4 sigma.
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Statevector
+
+    machine = get_machine("emerald")
+    coupled = {tuple(sorted(e)) for e in machine.device.coupling_edges}
+    qubits = [f"QB{i}" for i in range(1, 55)]
+    chain = [(a, b) for a, b in zip(qubits, qubits[1:], strict=False)
+             if tuple(sorted((a, b))) in coupled]  # fmt: skip
+    rng = np.random.default_rng(8)
+    angles = {q: (float(rng.uniform(0.2, 2.9)), float(rng.uniform(0, 6))) for q in qubits}
+    instructions = [prx(q, *angles[q]) for q in qubits] + [cz(a, b) for a, b in chain]
+    instructions += [prx(q, math.pi / 2, 0.0) for q in qubits] + [measure("m", *qubits)]
+    shots = 20_000
+    plan = _plan("emerald", instructions, shots=shots, noisy=False)
+    assert plan.circuits[0].engine == "mps"
+    parsed = parse_job(job_body(instructions, shots=shots).encode(), machine, Limits())
+    bits = run_plan(parsed, plan, np.random.default_rng(2), Limits())[0]["m"]
+    # rows: maximal runs of chain-coupled neighbours
+    rows, current = [], [qubits[0]]
+    for a, b in zip(qubits, qubits[1:], strict=False):
+        if (a, b) in chain:
+            current.append(b)
+        else:
+            rows.append(current)
+            current = [b]
+    rows.append(current)
+    for row in rows:
+        qc = QuantumCircuit(len(row))
+        for i, q in enumerate(row):
+            qc.r(*angles[q], i)
+        for i in range(len(row) - 1):
+            qc.cz(i, i + 1)
+        for i in range(len(row)):
+            qc.r(math.pi / 2, 0.0, i)
+        probs = Statevector(qc).probabilities()
+        for i, q in enumerate(row):
+            p1 = float(sum(p for idx, p in enumerate(probs) if idx >> i & 1))
+            observed = bits[:, qubits.index(q)].mean()
+            assert abs(observed - p1) <= 4 * math.sqrt(p1 * (1 - p1) / shots), (q, observed, p1)
