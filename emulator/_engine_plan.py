@@ -37,10 +37,15 @@ import numpy as np
 from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError
 from iqm_bridge.emulator._engine_density import density_obstacle, run_density
 from iqm_bridge.emulator._engine_mps import bond_bound, mps_cost, mps_obstacle, run_mps
-from iqm_bridge.emulator._engine_stabilizer import run_stabilizer, stabilizer_obstacle
+from iqm_bridge.emulator._engine_stabilizer import (
+    clifford_values,
+    run_stabilizer,
+    stabilizer_obstacle,
+)
 from iqm_bridge.emulator._simulator import (
     NativeCircuit,
     NoiseModel,
+    Op,
     run_batch,
     run_circuit,
 )
@@ -117,13 +122,18 @@ def format_bytes(size: float) -> str:
     return f"{size / 1e6:.3g} MB"
 
 
+def _structure_ops(circuit: NativeCircuit) -> Sequence[Op]:
+    """The circuit's operations, or its shape's (same structure, no numbers: no copies)."""
+    return circuit.shape.ops if circuit.shape is not None else circuit.ops
+
+
 def _bits(circuit: NativeCircuit) -> int:
-    return sum(len(op.targets) for op in circuit.ops if op.kind == "measure")
+    return sum(len(op.targets) for op in _structure_ops(circuit) if op.kind == "measure")
 
 
 def _artifact_bytes(circuit: NativeCircuit, shots: int) -> int:
     """Size of the circuit's part of the ``measurements`` text: ``[0,1,...],`` per row."""
-    rows = sum(2 * len(op.targets) + 2 for op in circuit.ops if op.kind == "measure")
+    rows = sum(2 * len(op.targets) + 2 for op in _structure_ops(circuit) if op.kind == "measure")
     return shots * rows + 16 * len(circuit.keys) + 4
 
 
@@ -156,22 +166,29 @@ class _Budget:
     """The server's limits as this module applies them."""
 
     def __init__(self, limits: Limits) -> None:
-        self.memory = int(getattr(limits, "memory_budget", 1 << 30))
-        self.seconds = getattr(limits, "max_seconds", None)
+        self.memory = limits.memory_budget
+        self.seconds = limits.max_seconds
         self.max_qubits = limits.max_qubits
 
 
 def _options(
-    circuit: NativeCircuit, shots: int, noise: NoiseModel | None, group: int, budget: _Budget
+    circuit: NativeCircuit,
+    shots: int,
+    noise: NoiseModel | None,
+    group: int,
+    budget: _Budget,
+    stim_reason: str | None,
 ) -> tuple[list[CircuitPlan], list[str]]:
-    """Every engine that can run ``circuit`` exactly, with its cost, and why others cannot."""
+    """Every engine that can run ``circuit`` exactly, with its cost, and why others cannot.
+
+    ``stim_reason`` is :func:`stabilizer_obstacle`'s answer for the circuit.
+    """
     n = len(circuit.components)
-    ops = len(circuit.ops)
+    ops = len(circuit.shape.ops if circuit.shape is not None else circuit.ops)
     bits = _bits(circuit)
     sample = shots * bits * _PER_SAMPLED_BIT
     plans: list[CircuitPlan] = []
     why: list[str] = []
-    stim_reason = stabilizer_obstacle(circuit, noise)
     if stim_reason is None:
         seconds = _PER_CIRCUIT + ops * _STIM_PER_OP + shots * ops * _STIM_PER_SHOT_OP + sample
         memory = min(shots * max(bits, 1), 1 << 25) * 2 + ops * 256 + (1 << 20)
@@ -257,12 +274,23 @@ def plan_job(
     for circuit, model in zip(circuits, noise, strict=True):
         if model is None and circuit.shape is not None:
             sizes[circuit.shape] = sizes.get(circuit.shape, 0) + 1
+    # the Clifford test of every circuit of one shape at once, on the stacked numbers
+    clifford = np.zeros(len(circuits), dtype=bool)
+    members: dict[object, list[int]] = {}
+    for index, circuit in enumerate(circuits):
+        if circuit.shape is not None and circuit.values is not None:
+            members.setdefault(circuit.shape, []).append(index)
+    for shape, indices in members.items():
+        stacked = np.stack([circuits[i].values for i in indices])  # type: ignore[misc]
+        clifford[indices] = clifford_values(shape, stacked)  # type: ignore[arg-type]
+    per_shape: dict[tuple[object, int], tuple[str, bool]] = {}
+    options_of: dict[tuple[object, int, int, bool], tuple[list[CircuitPlan], list[str]]] = {}
     plans: list[CircuitPlan] = []
     results = 0
     artifact = 0
     peak = 0
     seconds = 0.0
-    for circuit, model in zip(circuits, noise, strict=True):
+    for index, (circuit, model) in enumerate(zip(circuits, noise, strict=True)):
         n = len(circuit.components)
         if budget.max_qubits is not None and n > budget.max_qubits:
             raise RequestError(
@@ -272,8 +300,31 @@ def plan_job(
                 "limit (Emulator(max_qubits=N) or 'serve --max-qubits N') or use fewer qubits",
             )  # fmt: skip
         group = sizes.get(circuit.shape, 1) if model is None else 1
-        options, why = _options(circuit, shots, model, group, budget)
+        shape = circuit.shape
+        if shape is None or circuit.values is None:
+            stim_reason = stabilizer_obstacle(circuit, model)
+            options, why = _options(circuit, shots, model, group, budget, stim_reason)
+        else:
+            # circuits of one shape differ only in their numbers: the structural answers
+            # are computed once per shape, the Clifford test on the numbers at once
+            structural = per_shape.get((shape, id(model)))
+            if structural is None:
+                structural = per_shape[(shape, id(model))] = (
+                    stabilizer_obstacle(shape, model) or "",
+                    any(op.kind == "delay" for op in shape.ops),
+                )
+            stim_reason = structural[0] or (None if clifford[index] else "not Clifford")
+            key = (shape, id(model), group, stim_reason is None)
+            known = None if structural[1] else options_of.get(key)
+            if known is None:
+                known = options_of[key] = _options(
+                    circuit, shots, model, group, budget, stim_reason
+                )
+            options, why = known
         if not options:
+            precise = stabilizer_obstacle(circuit, model)
+            why = [f"not Clifford ({precise})" if w == "not Clifford (not Clifford)" else w
+                   for w in why]  # fmt: skip
             raise RequestError(
                 400, "not_simulable",
                 f"circuit {circuit.name!r} ({n} qubits/resonators, noise "

@@ -22,9 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from iqm_bridge.emulator._simulator import NativeCircuit, NoiseModel, apply_readout, prx_matrix
+from iqm_bridge.emulator._simulator import (
+    NativeCircuit,
+    NoiseModel,
+    Shape,
+    apply_readout,
+    prx_matrix,
+)
 
-__all__ = ["clifford_gate", "run_stabilizer", "stabilizer_obstacle"]
+__all__ = ["clifford_gate", "clifford_values", "run_stabilizer", "stabilizer_obstacle"]
 
 _TOL = 1e-9
 """Angles closer than this to a Clifford angle are taken as that angle."""
@@ -89,8 +95,11 @@ def _pauli_feedback(angle: float, phase: float) -> str | None:
     return "CX" if j % 2 == 0 else "CY"
 
 
-def stabilizer_obstacle(circuit: NativeCircuit, noise: NoiseModel | None) -> str | None:
-    """Why the stabilizer engine cannot run ``circuit`` exactly, or ``None`` if it can."""
+def stabilizer_obstacle(circuit: NativeCircuit | Shape, noise: NoiseModel | None) -> str | None:
+    """Why the stabilizer engine cannot run ``circuit`` exactly, or ``None`` if it can.
+
+    A :class:`Shape` (numbers zero) gets the structural part of the test only.
+    """
     fed_back: set[int] = {op_index for op_index, _ in circuit.feedback_slots}
     for i, op in enumerate(circuit.ops):
         if op.kind == "prx" and clifford_gate(op.angle, op.phase) is None:
@@ -105,6 +114,31 @@ def stabilizer_obstacle(circuit: NativeCircuit, noise: NoiseModel | None) -> str
             if any(noise.readout_errors(names[c]) != (0.0, 0.0) for c in op.targets):
                 return "a cc_prx reads a bit with an (asymmetric) readout error"
     return None
+
+
+def clifford_values(shape: Shape, values: np.ndarray) -> np.ndarray:
+    """Per circuit of ``shape``, whether its gates pass :func:`stabilizer_obstacle`'s test.
+
+    ``values`` is ``(circuits, params, 2)``: a whole sweep is tested in one go. The shape's
+    structural part of the test (``stabilizer_obstacle(shape, noise)``: feedback from
+    misread bits) does not depend on the values and is not repeated here.
+    """
+    rows = [j for j, i in enumerate(shape.params) if shape.ops[i].kind in ("prx", "cc_prx")]
+    if not rows:
+        return np.ones(values.shape[0], dtype=bool)
+    feedback = np.array([shape.ops[shape.params[j]].kind == "cc_prx" for j in rows])
+    angle = values[:, rows, 0]
+    phase = values[:, rows, 1]
+    quarter = np.round(angle / (math.pi / 2))
+    ok = np.abs(angle - quarter * (math.pi / 2)) <= _TOL * np.maximum(1.0, np.abs(angle))
+    turns = np.mod(quarter, 4)
+    eighth = np.round(phase / (math.pi / 4))
+    on_eighth = np.abs(phase - eighth * (math.pi / 4)) <= _TOL * np.maximum(1.0, np.abs(phase))
+    on_quarter = on_eighth & (np.mod(eighth, 2) == 0)
+    ok &= (turns == 0) | np.where(
+        feedback, (turns == 2) & on_quarter, np.where(turns == 2, on_eighth, on_quarter)
+    )
+    return np.asarray(ok.all(axis=1))
 
 
 def _build(circuit: NativeCircuit, noise: NoiseModel | None) -> tuple[Any, dict[int, int]]:
