@@ -56,14 +56,15 @@ logger = logging.getLogger(__name__)
 
 # Measured costs on the reference machine (2 cores; docs/emulator.md, "Engines"): seconds per
 # element touched by one operation, plus a fixed cost per operation.
-_SV_PER_AMP = 3e-9
+_SV_PER_AMP = 5e-10
 _SV_PER_OP = 5e-6
 _TRAJ_PER_AMP = 8e-9
 _TRAJ_PER_OP = 1.2e-4
 _DM_PER_ELEMENT = 1e-8
 _DM_PER_OP = 3e-5
 _STIM_PER_SHOT_OP = 1e-9
-_STIM_PER_OP = 2e-6
+_STIM_PER_OP = 1e-5
+_STIM_PER_CIRCUIT = 1.5e-3
 _PER_SAMPLED_BIT = 1e-8
 _PER_CIRCUIT = 1e-4
 
@@ -190,7 +191,7 @@ def _options(
     plans: list[CircuitPlan] = []
     why: list[str] = []
     if stim_reason is None:
-        seconds = _PER_CIRCUIT + ops * _STIM_PER_OP + shots * ops * _STIM_PER_SHOT_OP + sample
+        seconds = _STIM_PER_CIRCUIT + ops * _STIM_PER_OP + shots * ops * _STIM_PER_SHOT_OP + sample
         memory = min(shots * max(bits, 1), 1 << 25) * 2 + ops * 256 + (1 << 20)
         plans.append(CircuitPlan("stabilizer", seconds, memory, noise))
     else:
@@ -226,7 +227,7 @@ def _options(
     if dm_reason is None:
         elements = 1 << (2 * n)
         memory = elements * 16 * 4
-        seconds = _PER_CIRCUIT + ops * (_DM_PER_OP + elements * _DM_PER_ELEMENT) + sample
+        seconds = _PER_CIRCUIT + ops * (_DM_PER_OP / group + elements * _DM_PER_ELEMENT) + sample
         if memory <= budget.memory:
             plans.append(CircuitPlan("density", seconds, memory, noise))
         else:
@@ -270,10 +271,10 @@ def plan_job(
     budget = _Budget(limits)
     shots = parsed.shots
     circuits = parsed.circuits
-    sizes: dict[object, int] = {}
+    sizes: dict[tuple[object, int], int] = {}
     for circuit, model in zip(circuits, noise, strict=True):
-        if model is None and circuit.shape is not None:
-            sizes[circuit.shape] = sizes.get(circuit.shape, 0) + 1
+        if circuit.shape is not None:  # batch and density engines run a shape together
+            sizes[(circuit.shape, id(model))] = sizes.get((circuit.shape, id(model)), 0) + 1
     # the Clifford test of every circuit of one shape at once, on the stacked numbers
     clifford = np.zeros(len(circuits), dtype=bool)
     members: dict[object, list[int]] = {}
@@ -299,7 +300,7 @@ def plan_job(
                 f"simulates at most {budget.max_qubits} (max_qubits); start it with a larger "
                 "limit (Emulator(max_qubits=N) or 'serve --max-qubits N') or use fewer qubits",
             )  # fmt: skip
-        group = sizes.get(circuit.shape, 1) if model is None else 1
+        group = sizes.get((circuit.shape, id(model)), 1)
         shape = circuit.shape
         if shape is None or circuit.values is None:
             stim_reason = stabilizer_obstacle(circuit, model)
