@@ -26,6 +26,7 @@ import numpy as np
 from iqm_bridge.emulator._simulator import (
     NativeCircuit,
     NoiseModel,
+    Op,
     Shape,
     apply_readout,
     deferrable_measures,
@@ -298,8 +299,6 @@ def run_density(
 
 def _shape_of(circuit: NativeCircuit) -> tuple[Shape, np.ndarray]:
     """A one-off shape of a circuit built from its ops (tests, direct calls)."""
-    from iqm_bridge.emulator._simulator import Op
-
     params = tuple(i for i, op in enumerate(circuit.ops) if op.kind in ("prx", "cc_prx", "delay"))
     template = list(circuit.ops)
     rows = []

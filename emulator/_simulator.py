@@ -1,4 +1,9 @@
-"""A numpy simulator of IQM's native operations.
+"""The native circuit model, the noise model, and the state-vector (and trajectory) engine.
+
+:class:`NativeCircuit`, :class:`Shape` and :class:`NoiseModel` are what every engine reads
+(``_engine_plan`` chooses the engine per circuit). This module's own engine is a numpy
+state-vector simulator of IQM's native operations; with noise it samples Pauli errors per shot
+(trajectories).
 
 Only the components a circuit touches are simulated, so three qubits of a 54-qubit machine
 cost like three qubits. The state is a batch of state vectors, one row per *branch*: a group
