@@ -46,6 +46,7 @@ from iqm_bridge.emulator._simulator import (
     NativeCircuit,
     NoiseModel,
     Op,
+    deferrable_measures,
     run_batch,
     run_circuit,
 )
@@ -73,6 +74,8 @@ _ARTIFACT_COPIES = 4
 (rendered bytes, stored text, the text read back and the encoded response)."""
 
 _BATCH_MAX_QUBITS = 16
+
+_NO_NOISE = NoiseModel()
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,10 @@ def _artifact_bytes(circuit: NativeCircuit, shots: int) -> int:
 def _expected_branches(circuit: NativeCircuit, noise: NoiseModel, shots: int) -> float:
     """Mean number of distinct branches per operation of the trajectory engine."""
     names = circuit.components
+    deferred = deferrable_measures(circuit)
     hazard = 0.0
     total = 0.0
-    for op in circuit.ops:
+    for i, op in enumerate(circuit.ops):
         t = op.targets
         if op.kind in ("prx", "cc_prx"):
             hazard += noise.prx.get(names[t[0]], 0.0)
@@ -153,10 +157,20 @@ def _expected_branches(circuit: NativeCircuit, noise: NoiseModel, shots: int) ->
             hazard += noise.move.get((names[t[0]], names[t[1]]), 0.0)
         elif op.kind == "delay":
             hazard += sum(sum(noise.idle(names[c], op.duration)) for c in t)
-        elif op.kind == "measure":
-            hazard += 0.5 * len(t)  # a readout flip or a collapse may split a branch
+        elif op.kind == "reset" or (op.kind == "measure" and not deferred[i]):
+            hazard += 0.5 * len(t)  # a collapse (or a readout flip) may split a branch
         total += 1.0 + shots * (1.0 - math.exp(-hazard))
     return total / max(1, len(circuit.ops))
+
+
+def _branches(circuit: NativeCircuit) -> bool:
+    """Whether the state-vector engine splits branches (collapse, reset or feedback)."""
+    ops = _structure_ops(circuit)
+    deferred = deferrable_measures(circuit.shape if circuit.shape is not None else circuit)
+    return any(
+        op.kind in ("reset", "cc_prx") or (op.kind == "measure" and not deferred[i])
+        for i, op in enumerate(ops)
+    )
 
 
 def _dense_itemsize(n: int) -> int:
@@ -205,6 +219,13 @@ def _options(
             plans.append(CircuitPlan("batch", seconds, (1 << 20) * 16 * 3, noise))
         memory = dense * (itemsize + 24)  # state, probabilities, cumulative sums
         seconds = _PER_CIRCUIT + ops * (_SV_PER_OP + dense * _SV_PER_AMP) + sample
+        if _branches(circuit):
+            # collapses split branches as errors do (chunks bound the memory, see below)
+            branches = _expected_branches(circuit, _NO_NOISE, shots)
+            chunk = max(1, min(shots, _max_amplitudes(budget) >> n))
+            memory = min(chunk, shots + 1) * dense * itemsize * 3
+            seconds = _PER_CIRCUIT + ops * (_TRAJ_PER_OP + dense * branches * _TRAJ_PER_AMP)
+            seconds += sample
         if memory <= budget.memory:
             plans.append(CircuitPlan("statevector", seconds, memory, noise))
         else:
