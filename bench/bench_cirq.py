@@ -69,7 +69,7 @@ def sweep_50_points() -> list[Figure]:
 
     from iqm_bridge.adapters.cirq import IQMSampler
     from iqm_bridge.core.submit import Connection
-    from iqm_bridge.core.templates import clear_template_cache
+    from iqm_bridge.core.compiler.templates import clear_template_cache
     from iqm_bridge.emulator import Emulator
 
     circuit, sweep = _circuit()
@@ -160,7 +160,7 @@ def sweep_50_points_client_prep() -> Figure:
     from iqm.cirq_iqm.serialize import serialize_circuit
 
     from iqm_bridge.adapters.cirq import IQMSampler
-    from iqm_bridge.core.serialize import to_iqm_circuit
+    from iqm_bridge.core.submit.serialize import to_iqm_circuit
     from iqm_bridge.emulator import Emulator
 
     circuit, sweep = _circuit()

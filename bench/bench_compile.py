@@ -35,7 +35,7 @@ from iqm_bridge.core.device import Calibration, Device
 from iqm_bridge.core.gates import GATES
 from iqm_bridge.core.ir import Circuit, Gate
 from iqm_bridge.core.parameters import Parameter
-from iqm_bridge.core.templates import Template
+from iqm_bridge.core.compiler.templates import Template
 
 OUR_LEVEL = 3
 _QISKIT_NAMES = {"r": "prx"}

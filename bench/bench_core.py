@@ -40,7 +40,7 @@ def serialize_20q_1000_gates() -> Figure:
     """Ours: native IR -> iqm-client models. Anchor: qiskit-iqm's serialize_circuit."""
     from iqm.qiskit_iqm.qiskit_to_iqm import serialize_instructions
 
-    from iqm_bridge.core.serialize import to_iqm_circuit
+    from iqm_bridge.core.submit.serialize import to_iqm_circuit
 
     ours_circuit, qc = _native_pair()
     index = {i: f"QB{i + 1}" for i in range(qc.num_qubits)}

@@ -56,14 +56,14 @@ def load_p99() -> Figure:
 
 def _jobs(faults: dict[str, float] | None, jobs: int = 60) -> float:
     from iqm_bridge.core.options import RunOptions
-    from iqm_bridge.core.pipeline import prepare_one
+    from iqm_bridge.core import prepare
     from iqm_bridge.core.submit import Connection
     from iqm_bridge.emulator import Emulator, FaultOptions
 
     options = FaultOptions(**faults, seed=11) if faults else None
     with Emulator(machine="garnet", noise=False, seed=3, faults=options) as url:
         emu_conn = Connection(url, journal=None)
-        native = prepare_one(x_ghz_circuit(), emu_conn.device)
+        (native,) = prepare([x_ghz_circuit()], emu_conn.device)
         t0 = time.perf_counter()
         for _ in range(jobs):
             (res,) = emu_conn.submit([native], RunOptions(shots=8)).result(timeout=60)

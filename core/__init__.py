@@ -1,11 +1,24 @@
 """iqm_bridge.core: the framework-free heart of iqm-bridge.
 
-The neutral circuit IR, the gate vocabulary, the device model, lowering and validation,
-measurement-key maps and wire serialisation. Importing it imports no quantum framework and
-not iqm-client either (iqm-client is imported where it is first needed).
+The neutral circuit IR, the gate vocabulary, the device model, measurement-key maps, the
+door every adapter goes through (:mod:`~iqm_bridge.core.execute`), the compiler
+(:mod:`~iqm_bridge.core.compiler`) and the submission layer (:mod:`~iqm_bridge.core.submit`).
+Importing it imports no quantum framework and not iqm-client either (iqm-client is imported
+where it is first needed).
 """
 
-from iqm_bridge.core.compiler import CompileReport, CompileResult, compile
+from iqm_bridge.core.compiler import (
+    CompileReport,
+    CompileResult,
+    Template,
+    compile,
+    decompose,
+    get_template,
+    lower,
+    lower_gate,
+    validate,
+    validate_native,
+)
 from iqm_bridge.core.device import Calibration, Device, GateSpec
 from iqm_bridge.core.errors import (
     AmbiguousSubmissionError,
@@ -18,34 +31,56 @@ from iqm_bridge.core.errors import (
     JobNotFoundError,
     JobTimeoutError,
     LocusNotSupportedError,
+    MalformedResponseError,
     MissingDependencyError,
     NonFiniteParameterError,
     QubitNotOnDeviceError,
     ResultFormatError,
     ServerError,
+    ServerUnavailableError,
     UnboundParameterError,
     UnknownOptionError,
     UnsupportedOperationError,
     UnwrittenMeasurementKeyError,
 )
+from iqm_bridge.core.execute import (
+    AUTO,
+    DEVICE,
+    FREE,
+    Batch,
+    Executor,
+    NoMeasurementWarning,
+    Program,
+    prepare,
+    run,
+)
 from iqm_bridge.core.gates import GATES, NATIVE_GATES, GateDef, gate_def, gate_unitary
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
-from iqm_bridge.core.journal import Journal, JournalEntry
 from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register, counts_from_bits
-from iqm_bridge.core.lowering import lower, lower_gate
+from iqm_bridge.core.optional import require
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.parameters import Expression, Parameter, ParamValue
-from iqm_bridge.core.pipeline import prepare, prepare_one, run
-from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
-from iqm_bridge.core.submit import CircuitResult, Connection, Job, JobStatus, RetryPolicy
-from iqm_bridge.core.templates import Template, get_template
-from iqm_bridge.core.validation import validate, validate_native
+from iqm_bridge.core.submit import (
+    CircuitResult,
+    Connection,
+    Job,
+    JobStatus,
+    Journal,
+    JournalEntry,
+    RetryPolicy,
+    from_iqm_circuit,
+    to_iqm_circuit,
+)
 
 __all__ = [
+    "AUTO",
+    "DEVICE",
+    "FREE",
     "GATES",
     "NATIVE_GATES",
     "AmbiguousSubmissionError",
     "Barrier",
+    "Batch",
     "Calibration",
     "Circuit",
     "CircuitResult",
@@ -58,6 +93,7 @@ __all__ = [
     "Delay",
     "Device",
     "DuplicateMeasurementKeyError",
+    "Executor",
     "Expression",
     "Gate",
     "GateDef",
@@ -73,27 +109,32 @@ __all__ = [
     "JournalEntry",
     "KeyMap",
     "LocusNotSupportedError",
+    "MalformedResponseError",
     "Measure",
     "MeasurementBits",
     "MissingDependencyError",
+    "NoMeasurementWarning",
     "NonFiniteParameterError",
     "Operation",
     "ParamValue",
     "Parameter",
+    "Program",
     "QubitNotOnDeviceError",
     "Register",
     "Reset",
     "ResultFormatError",
     "RetryPolicy",
     "RunOptions",
-    "Template",
     "ServerError",
+    "ServerUnavailableError",
+    "Template",
     "UnboundParameterError",
     "UnknownOptionError",
     "UnsupportedOperationError",
     "UnwrittenMeasurementKeyError",
     "compile",
     "counts_from_bits",
+    "decompose",
     "from_iqm_circuit",
     "gate_def",
     "gate_unitary",
@@ -101,7 +142,7 @@ __all__ = [
     "lower",
     "lower_gate",
     "prepare",
-    "prepare_one",
+    "require",
     "run",
     "to_iqm_circuit",
     "validate",

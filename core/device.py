@@ -7,6 +7,7 @@ these components?" and carries optional calibration figures the compiler uses fo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,7 +44,7 @@ class GateSpec:
 
 @attrs.frozen(slots=True)
 class Calibration:
-    """Calibration figures used for placement and for the emulator's noise model.
+    """Calibration figures used for placement, readout mitigation and the noise model.
 
     Each mapping may be partial; missing entries mean "unknown".
 
@@ -53,6 +54,9 @@ class Calibration:
         readout_fidelity: qubit -> readout fidelity.
         t1: qubit -> T1 in seconds.
         t2: qubit -> T2 in seconds.
+        readout_error_0_to_1: qubit -> P(read 1 | prepared 0) (IQM's ``error_0_to_1``).
+        readout_error_1_to_0: qubit -> P(read 0 | prepared 1) (IQM's ``error_1_to_0``).
+        move_fidelity: (qubit, resonator) -> MOVE fidelity.
     """
 
     prx_fidelity: Mapping[str, float] = attrs.field(factory=dict)
@@ -60,6 +64,64 @@ class Calibration:
     readout_fidelity: Mapping[str, float] = attrs.field(factory=dict)
     t1: Mapping[str, float] = attrs.field(factory=dict)
     t2: Mapping[str, float] = attrs.field(factory=dict)
+    readout_error_0_to_1: Mapping[str, float] = attrs.field(factory=dict)
+    readout_error_1_to_0: Mapping[str, float] = attrs.field(factory=dict)
+    move_fidelity: Mapping[tuple[str, str], float] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_quality_metrics(cls, observations: Iterable[Any]) -> Calibration:
+        """Per-qubit and per-coupler figures from a quality-metric set's observations.
+
+        Reads the observation names IQM servers publish (``dut_field``):
+        ``characterization.model.QB1.t1_time`` / ``t2_time``,
+        ``metrics.rb.prx.<impl>.QB1.fidelity``, ``metrics.irb.cz.<impl>.QB1__QB2.fidelity``,
+        ``metrics.irb.move.<impl>.QB1__CR1.fidelity``, ``metrics.ssro.measure.<impl>.QB1.fidelity``,
+        ``...QB1.error_0_to_1`` and ``...QB1.error_1_to_0``; others and invalid ones are ignored.
+
+        Args:
+            observations: iqm-client's observation models, or dicts with ``dut_field`` and
+                ``value`` (and optionally ``invalid``).
+        """
+        out: dict[str, dict[Any, float]] = {f.name: {} for f in attrs.fields(cls)}
+        for obs in observations:
+            get = obs.get if isinstance(obs, Mapping) else lambda k, o=obs: getattr(o, k, None)
+            if get("invalid"):
+                continue
+            try:
+                value = float(get("value"))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            parts = str(get("dut_field") or "").split(".")
+            if len(parts) < 4 or not math.isfinite(value):
+                continue
+            if parts[0] == "characterization" and parts[-1] in {"t1_time", "t2_time"}:
+                out["t1" if parts[-1] == "t1_time" else "t2"][parts[-2]] = value
+                continue
+            if parts[0] != "metrics" or len(parts) < 6:
+                continue
+            kind, gate, locus, what = parts[1], parts[2], tuple(parts[-2].split("__")), parts[-1]
+            if kind == "ssro" and gate == "measure" and len(locus) == 1:
+                field = {
+                    "fidelity": "readout_fidelity",
+                    "error_0_to_1": "readout_error_0_to_1",
+                    "error_1_to_0": "readout_error_1_to_0",
+                }.get(what)
+                if field is not None:
+                    out[field][locus[0]] = value
+            elif what != "fidelity":
+                continue
+            elif kind == "rb" and gate == "prx" and len(locus) == 1:
+                out["prx_fidelity"][locus[0]] = value
+            elif kind == "irb" and gate == "cz" and len(locus) == 2:
+                out["cz_fidelity"][tuple(sorted(locus))] = value
+            elif kind == "irb" and gate == "move" and len(locus) == 2:
+                out["move_fidelity"][locus] = value
+        return cls(**out)
+
+    @property
+    def empty(self) -> bool:
+        """Whether no figure at all is known."""
+        return not any(getattr(self, f.name) for f in attrs.fields(Calibration))
 
 
 @attrs.frozen(slots=True)

@@ -19,10 +19,12 @@ __all__ = [
     "JobTimeoutError",
     "LocusNotSupportedError",
     "MissingDependencyError",
+    "MalformedResponseError",
     "NonFiniteParameterError",
     "QubitNotOnDeviceError",
     "ResultFormatError",
     "ServerError",
+    "ServerUnavailableError",
     "UnboundParameterError",
     "UnknownOptionError",
     "UnsupportedOperationError",
@@ -100,6 +102,28 @@ class AmbiguousSubmissionError(JobError):
 
 class ServerError(IQMBridgeError):
     """The server answered with an error or could not be reached."""
+
+
+class ServerUnavailableError(ServerError):
+    """The server could not be reached or is busy (a failure worth another try later).
+
+    Attributes:
+        maybe_processed: whether the request may have taken effect on the server (False when
+            it provably never arrived, or when the IQM server itself answered that it refused
+            it; True for a lost answer, a read time-out or a gateway's error page).
+        retry_after: the server's ``Retry-After`` hint in seconds, if it gave one.
+    """
+
+    def __init__(
+        self, message: str, *, maybe_processed: bool = True, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.maybe_processed = maybe_processed
+        self.retry_after = retry_after
+
+
+class MalformedResponseError(ServerError):
+    """The server answered, but its answer does not parse as the protocol says."""
 
 
 class ResultFormatError(IQMBridgeError):

@@ -89,21 +89,34 @@ class Delay:
     duration: float = attrs.field(converter=float)
 
 
+def _bit_value(value: int) -> int:
+    if isinstance(value, bool) or value not in (0, 1):
+        raise ValueError(f"a condition compares a measured bit with 0 or 1, not {value!r}")
+    return int(value)
+
+
 @attrs.frozen(slots=True)
 class Conditional:
-    """A gate applied only if bit ``index`` of the measurement ``key`` read 1.
+    """A gate applied only if bit ``index`` of the measurement ``key`` reads ``value``.
 
-    On IQM hardware only single-qubit gates (lowered to ``cc_prx``) can be conditioned.
+    On IQM hardware only single-qubit gates (lowered to ``cc_prx``) can be conditioned, and
+    only on a bit reading 1; lowering turns a condition on 0 into the gate followed by its
+    inverse conditioned on 1 (the net effect is the gate exactly when the bit read 0).
     """
 
     gate: Gate
     key: str
     index: int = 0
+    value: int = attrs.field(default=1, converter=_bit_value)
 
     @property
     def qubits(self) -> tuple[str, ...]:
         """The qubits of the conditioned gate."""
         return self.gate.qubits
+
+    def with_gate(self, gate: Gate) -> Conditional:
+        """The same condition on another gate."""
+        return Conditional(gate, self.key, self.index, self.value)
 
 
 Operation = Union[Gate, Measure, Barrier, Reset, Delay, Conditional]  # noqa: UP007
@@ -115,9 +128,7 @@ def relabel(op: Operation, mapping: Mapping[str, str]) -> Operation:
         return Gate(op.name, tuple(mapping[q] for q in op.qubits), op.params)
     if isinstance(op, Conditional):
         gate = op.gate
-        return Conditional(
-            Gate(gate.name, tuple(mapping[q] for q in gate.qubits), gate.params), op.key, op.index
-        )
+        return op.with_gate(Gate(gate.name, tuple(mapping[q] for q in gate.qubits), gate.params))
     if isinstance(op, Measure):
         return Measure(tuple(mapping[q] for q in op.qubits), op.key)
     if isinstance(op, Delay):
@@ -193,7 +204,7 @@ class Circuit:
             if isinstance(op, Gate):
                 ops.append(op.bind(values))
             elif isinstance(op, Conditional):
-                ops.append(Conditional(op.gate.bind(values), op.key, op.index))
+                ops.append(op.with_gate(op.gate.bind(values)))
             else:
                 ops.append(op)
         return attrs.evolve(self, operations=tuple(ops))

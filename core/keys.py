@@ -216,7 +216,7 @@ class KeyMap:
                 )
             records[slot.register][:, slot.repetition, slot.start : slot.start + width] = arr
             written[slot.register][slot.repetition, slot.start : slot.start + width] = True
-        return MeasurementBits(self.registers, tuple(records), tuple(written))
+        return MeasurementBits(self.registers, tuple(records), tuple(written), n_shots)
 
 
 @attrs.frozen(slots=True)
@@ -232,11 +232,23 @@ class MeasurementBits:
     registers: tuple[Register, ...]
     records: tuple[Bits, ...]
     written: tuple[np.ndarray[Any, np.dtype[np.bool_]], ...]
+    num_shots: int | None = None
 
     @property
     def shots(self) -> int:
-        """Number of shots."""
-        return int(self.records[0].shape[0]) if self.records else 0
+        """Number of shots (also of a circuit that measures nothing)."""
+        if self.records:
+            return int(self.records[0].shape[0])
+        return self.num_shots or 0
+
+    def first(self, shots: int) -> MeasurementBits:
+        """The same registers with only the first ``shots`` shots."""
+        return MeasurementBits(
+            self.registers,
+            tuple(r[:shots] for r in self.records),
+            self.written,
+            min(shots, self.shots),
+        )
 
     def last(self, register: int) -> Bits:
         """``shots x size`` array of the last value written to each bit (0 if never written)."""

@@ -3,11 +3,50 @@
 from __future__ import annotations
 
 import importlib
+import json
+from functools import cache
 from types import ModuleType
+from urllib.parse import unquote, urlsplit
 
 from iqm_bridge.core.errors import MissingDependencyError
 
-__all__ = ["require"]
+__all__ = ["install_hint", "require"]
+
+
+@cache
+def _source_checkout() -> tuple[str, bool] | None:
+    """The folder iqm-bridge was installed from, and whether the install is editable, when
+    it came from a local folder (the published package name then means nothing to pip)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("iqm-bridge").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    try:
+        info = json.loads(text)
+    except ValueError:
+        return None
+    url = info.get("url", "")
+    if not url.startswith("file:"):
+        return None
+    editable = bool((info.get("dir_info") or {}).get("editable"))
+    return unquote(urlsplit(url).path), editable
+
+
+def install_hint(extra: str) -> str:
+    """The pip command that installs an iqm-bridge extra, fit for how it was installed.
+
+    Args:
+        extra: the extra, e.g. ``"qiskit"``.
+    """
+    checkout = _source_checkout()
+    if checkout is not None:
+        folder, editable = checkout
+        return f"pip install {'-e ' if editable else ''}'{folder}[{extra}]'"
+    return f"pip install 'iqm-bridge[{extra}]'"
 
 
 def require(module: str, extra: str) -> ModuleType:
@@ -25,5 +64,5 @@ def require(module: str, extra: str) -> ModuleType:
     except ImportError as exc:
         raise MissingDependencyError(
             f"{module} is not installed, and iqm_bridge.adapters.{extra} needs it: "
-            f"pip install 'iqm-bridge[{extra}]'"
+            f"{install_hint(extra)}"
         ) from exc

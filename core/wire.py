@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "NOISE_METADATA_KEY",
-    "QISKIT_METADATA_KEY",
+    "RESULT_METADATA_KEY",
     "QUBITS_METADATA_KEY",
     "REGISTERS_METADATA_KEY",
     "SUBMISSION_FEATURE",
@@ -32,9 +32,10 @@ registers that are never measured survive a round trip through the server."""
 QUBITS_METADATA_KEY = "iqm_bridge_qubits"
 """Circuit metadata entry that carries the circuit's qubit order (idle qubits included)."""
 
-QISKIT_METADATA_KEY = "iqm_bridge_qiskit"
-"""Circuit metadata entry with what a qiskit result needs besides the registers:
-``{"clbits": [column of clbit j, ...] or None, "memory": bool, "metadata": user metadata}``."""
+RESULT_METADATA_KEY = "iqm_bridge_result"
+"""Circuit metadata entry with what the adapter that made the circuit needs, besides the
+registers, to rebuild its framework's result (JSON data the adapter defines), so a job
+retrieved by id in another process comes back in the same shape."""
 
 NOISE_METADATA_KEY = "emulator_noise"
 """Circuit metadata entry the emulator reads as a per-circuit noise switch (true/false)."""

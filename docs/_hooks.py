@@ -1,7 +1,7 @@
 """MkDocs hook: draw the pictures the pages show, fresh on every build.
 
 The device pictures come from the emulator's machine catalogue through
-:func:`iqm_bridge.core.plotting.plot_device`; the histogram is a real run of a GHZ circuit on a
+:func:`iqm_bridge.visualization.plot_device`; the histogram is a real run of a GHZ circuit on a
 noisy emulated Garnet. Nothing generated is committed: the PNGs exist only in the built site.
 """
 
@@ -39,7 +39,7 @@ def device_pictures() -> dict[str, bytes]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from iqm_bridge.core.plotting import plot_device
+    from iqm_bridge.visualization import plot_device
 
     catalogue = importlib.import_module("iqm_bridge.emulator._machines")
     out = {}
@@ -60,8 +60,8 @@ def ghz_histogram(shots: int = 2000) -> bytes:
     from iqm_bridge.core.ir import Circuit, Gate, Measure
     from iqm_bridge.core.keys import KeyMap, Register, counts_from_bits
     from iqm_bridge.core.options import RunOptions
-    from iqm_bridge.core.pipeline import run
-    from iqm_bridge.core.plotting import plot_histogram
+    from iqm_bridge.core import run
+    from iqm_bridge.visualization import plot_histogram
     from iqm_bridge.core.submit import Connection
     from iqm_bridge.emulator import Emulator
 

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# test helpers shared across folders (the statevector oracle, process helpers) live in tests/
+sys.path.insert(0, os.path.dirname(__file__))
+
 EMULATOR_SEED = 1234
 
 # CI (CI=true) replays the same generated examples every run, so a landing never hinges on a

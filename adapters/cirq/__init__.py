@@ -13,14 +13,18 @@ the server's architecture as a ``cirq.Device`` with ``decompose_circuit``/``rout
     print(IQMSampler().run(bell, repetitions=1000).histogram(key="m"))
 """
 
-from iqm_bridge.core.optional import require as _require
+from iqm_bridge.core import require as _require
 
 _require("cirq", "cirq")
 
 from iqm_bridge.adapters.cirq._convert import Converted, NonAffineParameterError, to_ir  # noqa: E402
 from iqm_bridge.adapters.cirq._device import IQMDevice  # noqa: E402
 from iqm_bridge.adapters.cirq._gates import IQMMoveGate  # noqa: E402
-from iqm_bridge.adapters.cirq._results import IQMResult, IQMResultMetadata  # noqa: E402
+from iqm_bridge.adapters.cirq._results import (  # noqa: E402
+    IQMResult,
+    IQMResultMetadata,
+    ResultMetadata,
+)
 from iqm_bridge.adapters.cirq._sampler import IQMJob, IQMSampler  # noqa: E402
 
 __all__ = [
@@ -32,5 +36,6 @@ __all__ = [
     "IQMResultMetadata",
     "IQMSampler",
     "NonAffineParameterError",
+    "ResultMetadata",
     "to_ir",
 ]

@@ -34,7 +34,6 @@ from iqm_bridge.core.errors import (
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
 from iqm_bridge.core.keys import KeyMap, Register
 from iqm_bridge.core.parameters import Expression, ParamValue
-from iqm_bridge.core.submit import REGISTERS_METADATA_KEY
 
 __all__ = ["Converted", "NonAffineParameterError", "from_native", "is_device_name", "to_ir"]
 
@@ -95,6 +94,13 @@ class Converted:
     registers: tuple[tuple[str, int], ...]
     invert_masks: tuple[np.ndarray[Any, np.dtype[np.bool_]], ...]
     native_keys: Mapping[str, tuple[str, int, tuple[bool, ...]]]
+
+    @property
+    def keymap(self) -> KeyMap:
+        """The key map that reads the circuit's results into one register per cirq key."""
+        return KeyMap.from_keys(self.circuit.measurement_keys).with_registers(
+            [Register(key, width) for key, width in self.registers]
+        )
 
     @property
     def device_bound(self) -> bool:
@@ -415,12 +421,7 @@ def to_ir(circuit: cirq.AbstractCircuit, name: str = "cirq") -> Converted:
         for key, reg in conv.regs.items()
         for rep, native in enumerate(reg[1])
     }
-    ir = Circuit(
-        tuple(conv.names.values()),
-        conv.ops,
-        name=name,
-        metadata={REGISTERS_METADATA_KEY: [[k, w] for k, w in registers]},
-    )
+    ir = Circuit(tuple(conv.names.values()), conv.ops, name=name)
     return Converted(ir, {v: k for k, v in conv.names.items()}, registers, masks, native_keys)
 
 

@@ -14,16 +14,15 @@ import networkx as nx
 
 from iqm_bridge.adapters.cirq._convert import from_native, to_ir
 from iqm_bridge.adapters.cirq._gates import IQMMoveGate
-from iqm_bridge.core.compiler import compile as compile_circuit
-from iqm_bridge.core.device import Device
-from iqm_bridge.core.errors import (
+from iqm_bridge.core import (
     CircuitValidationError,
+    Device,
     LocusNotSupportedError,
     QubitNotOnDeviceError,
     UnsupportedOperationError,
+    decompose,
 )
-from iqm_bridge.core.lowering import lower
-from iqm_bridge.core.optimize import cancel_and_fuse
+from iqm_bridge.core import compile as compile_circuit
 
 __all__ = ["IQMDevice"]
 
@@ -147,8 +146,7 @@ class IQMDevice(cirq.Device):
             UnsupportedOperationError: a gate with no translation.
         """
         conv = to_ir(circuit)
-        native, _ = cancel_and_fuse(lower(conv.circuit))
-        return from_native(native, conv.qubits, conv.native_keys)
+        return from_native(decompose(conv.circuit), conv.qubits, conv.native_keys)
 
     def route_circuit(
         self,

@@ -11,25 +11,28 @@ import numpy as np
 
 from iqm_bridge.core.keys import MeasurementBits
 
-__all__ = ["IQMResult", "IQMResultMetadata", "records_from_bits"]
+__all__ = ["IQMResult", "IQMResultMetadata", "ResultMetadata", "records_from_bits"]
 
 
 @attrs.frozen(slots=True)
-class IQMResultMetadata:
-    """Where a result came from.
+class ResultMetadata:
+    """Where a result came from (the official sampler's ``ResultMetadata`` fields first).
 
     Attributes:
-        job_id: the job handle's id (comma-joined server ids if ``max_circuits`` split it);
-            ``IQMSampler.retrieve_job`` accepts it.
-        server_job_id: the server job that ran this circuit.
+        job_id: the job's id (comma-joined server ids if ``max_circuits`` split it).
         calibration_set_id: the calibration set the server used, if it said.
+        server_job_id: the server job that ran this circuit.
         circuit_index: the position of this circuit within the job.
     """
 
     job_id: str
-    server_job_id: str
     calibration_set_id: str | None
-    circuit_index: int
+    server_job_id: str | None = None
+    circuit_index: int = 0
+
+
+IQMResultMetadata = ResultMetadata
+"""The former name of :class:`ResultMetadata`."""
 
 
 class IQMResult(cirq.ResultDict):
@@ -46,7 +49,7 @@ class IQMResult(cirq.ResultDict):
         *,
         params: cirq.ParamResolver | None = None,
         records: Mapping[str, np.ndarray[Any, Any]] | None = None,
-        metadata: IQMResultMetadata | None = None,
+        metadata: ResultMetadata | None = None,
     ) -> None:
         super().__init__(params=params, records=records)
         self.metadata = metadata

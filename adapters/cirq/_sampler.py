@@ -1,14 +1,17 @@
 """``IQMSampler``: a ``cirq.Sampler`` whose sweeps and batches each go out as one job.
 
-A swept circuit is translated once with its sympy symbols kept as core parameters, compiled
-once into a native *template* (cached by the circuit's structure), and bound per sweep point;
-no point is re-lowered, re-routed or re-translated.
+The sampler only translates: each cirq circuit becomes one IR circuit with its sympy symbols
+kept as core parameters (the door compiles it once and binds it per sweep point), or, for a
+parameter the core cannot keep symbolic, one resolved circuit per point. Circuits on
+``cirq.NamedQubit('QB1')``-style device qubits stay on those qubits; others are placed by the
+compiler (see :mod:`iqm_bridge.core.execute`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -23,17 +26,19 @@ from iqm_bridge.adapters.cirq._convert import (
     to_ir,
 )
 from iqm_bridge.adapters.cirq._device import IQMDevice
-from iqm_bridge.adapters.cirq._results import IQMResult, IQMResultMetadata, records_from_bits
-from iqm_bridge.core.errors import (
-    CircuitValidationError,
+from iqm_bridge.adapters.cirq._results import IQMResult, ResultMetadata, records_from_bits
+from iqm_bridge.core import (
+    DEVICE,
+    FREE,
+    Batch,
     ConfigurationError,
+    Connection,
+    Executor,
+    JobStatus,
+    Program,
+    RunOptions,
     UnboundParameterError,
 )
-from iqm_bridge.core.ir import Circuit, Measure
-from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.submit import Connection, Job, JobStatus
-from iqm_bridge.core.templates import Template, get_template
-from iqm_bridge.core.validation import validate_native
 
 __all__ = ["IQMJob", "IQMSampler"]
 
@@ -52,45 +57,56 @@ class _Entry:
 class IQMJob:
     """Handle of a submitted sweep or batch: status, cancel, and results in cirq form.
 
-    One job per distinct ``repetitions`` value of the batch (normally exactly one), each split
-    only by the sampler's ``max_circuits``.
+    Args:
+        batch: the core's handle of the job.
+        entries: per circuit of the job, in order, where its result goes.
+        num_programs: how many cirq programs were submitted.
     """
 
-    def __init__(
-        self, jobs: Sequence[Job], entries: Sequence[Sequence[_Entry]], num_programs: int
-    ) -> None:
-        self._jobs = tuple(jobs)
-        self._entries = tuple(tuple(e) for e in entries)
+    def __init__(self, batch: Batch, entries: Sequence[_Entry], num_programs: int) -> None:
+        self._batch = batch
+        self._entries = tuple(entries)
         self._num_programs = num_programs
 
     def __repr__(self) -> str:
-        return f"IQMJob(job_ids={self.job_ids!r})"
+        return f"IQMJob(job_id={self.job_id!r})"
 
     @property
-    def jobs(self) -> tuple[Job, ...]:
-        """The core job handles (one per distinct ``repetitions``)."""
-        return self._jobs
+    def batch(self) -> Batch:
+        """The core's handle of the job."""
+        return self._batch
+
+    @property
+    def job_id(self) -> str:
+        """The job's id (comma-joined server ids when ``max_circuits`` split it)."""
+        return self._batch.job_id
 
     @property
     def job_ids(self) -> tuple[str, ...]:
         """The server job ids, in submission order."""
-        return tuple(jid for job in self._jobs for jid in job.job_ids)
+        return self._batch.job_ids
 
     def status(self) -> JobStatus:
-        """The overall status (failed/cancelled if any part is, completed if all are)."""
-        statuses = [job.status() for job in self._jobs]
-        for s in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.WAITING, JobStatus.PROCESSING):
-            if s in statuses:
-                return s
-        return JobStatus.COMPLETED
+        """The job's status."""
+        return self._batch.status()
 
     def done(self) -> bool:
-        """Whether every part has finished (completed, failed or cancelled)."""
-        return all(job.status().is_terminal for job in self._jobs)
+        """Whether the job has finished (completed, failed or cancelled)."""
+        return self._batch.done()
 
     def cancel(self) -> bool:
-        """Ask the server to cancel what has not finished; True if all parts are stopped."""
-        return all([job.cancel() for job in self._jobs])
+        """Ask the server to cancel the job; True if every part is stopped."""
+        return self._batch.cancel()
+
+    def _convert(self, flat: Sequence[Any]) -> list[list[IQMResult]]:
+        out: list[list[IQMResult]] = [[] for _ in range(self._num_programs)]
+        for index, (entry, res) in enumerate(zip(self._entries, flat, strict=True)):
+            conv = entry.converted
+            records = records_from_bits(res.bits, conv.registers, conv.invert_masks)
+            meta = ResultMetadata(self.job_id, res.calibration_set_id, res.job_id, index)
+            result = IQMResult(params=entry.params, records=records, metadata=meta)
+            out[entry.program].append(result)
+        return out
 
     def results(self, timeout: float | None = None) -> list[list[IQMResult]]:
         """Wait and return, per program, one :class:`IQMResult` per sweep point in sweep order.
@@ -99,17 +115,30 @@ class IQMJob:
             JobFailedError: the server failed or cancelled the job.
             JobTimeoutError: not finished within ``timeout`` seconds.
         """
-        out: list[list[IQMResult]] = [[] for _ in range(self._num_programs)]
-        for job, entries in zip(self._jobs, self._entries, strict=True):
-            job_id = job.job_id
-            for index, (entry, res) in enumerate(zip(entries, job.result(timeout), strict=True)):
-                conv = entry.converted
-                records = records_from_bits(res.bits, conv.registers, conv.invert_masks)
-                meta = IQMResultMetadata(job_id, res.job_id, res.calibration_set_id, index)
-                out[entry.program].append(
-                    IQMResult(params=entry.params, records=records, metadata=meta)
-                )
-        return out
+        return self._convert([r for group in self._batch.result(timeout) for r in group])
+
+    async def results_async(self, timeout: float | None = None) -> list[list[IQMResult]]:
+        """Like :meth:`results`, awaiting the job (in cirq's ``duet`` event loop)."""
+        groups = await self._batch.result_async(timeout, sleep=duet.sleep)
+        return self._convert([r for group in groups for r in group])
+
+
+def _values(resolver: cirq.ParamResolver, names: Sequence[str]) -> dict[str, float]:
+    """The value of every circuit symbol at one sweep point (cirq resolves expressions)."""
+    given = resolver.param_dict
+    values = {}
+    for name in names:
+        value = given.get(name)
+        if not isinstance(value, int | float):
+            value = resolver.value_of(sympy.Symbol(name))
+        try:
+            values[name] = float(value)
+        except TypeError:
+            raise UnboundParameterError(
+                f"symbol {name!r} of the circuit has no value at sweep point {dict(given)}; add "
+                "it to the sweep"
+            ) from None
+    return values
 
 
 class IQMSampler(cirq.Sampler):
@@ -129,8 +158,11 @@ class IQMSampler(cirq.Sampler):
         level: compiler optimisation level, 0 to 3.
         seed: seed for layout and routing (default: deterministic).
         connection: an existing core connection to use instead of ``url``/``token``.
-        **options: run options (``calibration_set_id``, ``heralding_mode``, ``timeout``, ...;
-            see :class:`iqm_bridge.core.options.RunOptions`); shots come from ``repetitions``.
+        run_sweep_timeout: seconds ``run_sweep`` waits for results (the official name of the
+            ``timeout`` option).
+        **options: run options (``calibration_set_id``, ``heralding_mode``, ``timeout``,
+            iqm-client's ``compiler_options``...; see :class:`iqm_bridge.core.RunOptions`);
+            shots come from ``repetitions``.
 
     Raises:
         UnknownOptionError: an option name that does not exist (the message lists them).
@@ -146,19 +178,21 @@ class IQMSampler(cirq.Sampler):
         level: int = 2,
         seed: int | None = None,
         connection: Connection | None = None,
+        run_sweep_timeout: float | None = None,
         **options: Any,
     ) -> None:
         if "shots" in options:
             raise ConfigurationError(
                 "IQMSampler takes shots from each call's 'repetitions', not from an option"
             )
-        if max_circuits is not None and max_circuits < 1:
-            raise ConfigurationError(f"max_circuits={max_circuits} must be at least 1")
+        if run_sweep_timeout is not None:
+            options.setdefault("timeout", run_sweep_timeout)
+        auth = {k: options.pop(k) for k in ("tokens_file",) if k in options}
         self._options = RunOptions.from_kwargs(None, **options)
-        self._conn = connection or Connection(url, quantum_computer, token)
-        self.max_circuits = max_circuits
-        self.level = level
-        self.seed = seed
+        self._conn = connection or Connection(url, quantum_computer, token, **auth)
+        self._executor = Executor(
+            self._conn, level=level, seed=seed, max_circuits=max_circuits, options=self._options
+        )
         self._device: IQMDevice | None = None
 
     def __repr__(self) -> str:
@@ -168,6 +202,11 @@ class IQMSampler(cirq.Sampler):
     def connection(self) -> Connection:
         """The core connection (server URL, device, job submission)."""
         return self._conn
+
+    @property
+    def max_circuits(self) -> int | None:
+        """Most circuits per server job (``None``: no limit)."""
+        return self._executor.max_circuits
 
     @property
     def device(self) -> IQMDevice:
@@ -210,9 +249,6 @@ class IQMSampler(cirq.Sampler):
     ) -> list[list[IQMResult]]:
         """Run several circuits (each with its sweep) as one job.
 
-        Circuits with different ``repetitions`` cannot share a job (shots are per job), so
-        there is one job per distinct value.
-
         Returns:
             Per program, one :class:`IQMResult` per sweep point.
         """
@@ -232,12 +268,14 @@ class IQMSampler(cirq.Sampler):
         repetitions: int | Sequence[int] = 1,
     ) -> list[list[IQMResult]]:
         """Like :meth:`run_batch`, awaiting the job without blocking other tasks."""
-        job = self.submit_batch(programs, params_list, repetitions)
-        interval = self._conn.poll_interval
-        while not job.done():
-            await duet.sleep(interval)
-            interval = min(interval * 1.5, self._conn.max_poll_interval)
-        return job.results()
+        return await self.submit_batch(programs, params_list, repetitions).results_async()
+
+    def run_iqm_batch(
+        self, programs: Sequence[cirq.AbstractCircuit], repetitions: int = 1
+    ) -> list[IQMResult]:
+        """Run circuits without sweeps as one job: one result per circuit (the official
+        sampler's batch call)."""
+        return [r[0] for r in self.run_batch(programs, None, repetitions)]
 
     # submission -----------------------------------------------------------------------------
     def submit_sweep(
@@ -252,113 +290,60 @@ class IQMSampler(cirq.Sampler):
         params_list: Sequence[cirq.Sweepable] | None = None,
         repetitions: int | Sequence[int] = 1,
     ) -> IQMJob:
-        """Submit circuits with their sweeps (one job per distinct ``repetitions``).
+        """Submit circuits with their sweeps as one job.
 
         Returns:
             The job handle; :meth:`IQMJob.results` gives per-program result lists.
         """
-        if not programs:
-            raise ConfigurationError("nothing to run: the list of circuits is empty")
-        params_list, reps = self._normalize_batch_args(programs, params_list, repetitions)
-        groups: dict[int, tuple[list[Circuit], list[_Entry]]] = {}
+        params_list, reps = self._normalize_batch_args(
+            programs, params_list, _repetitions(repetitions)
+        )
+        device = self._conn.device
+        core_programs: list[Program] = []
+        entries: list[_Entry] = []
         for index, (program, sweep, shots) in enumerate(
             zip(programs, params_list, reps, strict=True)
         ):
-            natives, entries = groups.setdefault(int(shots), ([], []))
-            for entry, native in self._expand(index, program, sweep):
-                natives.append(native)
-                entries.append(entry)
-        jobs, entry_lists = [], []
-        for shots, (natives, entries) in groups.items():
-            options = attrs.evolve(self._options, shots=shots)
-            jobs.append(self._conn.submit(natives, options, max_circuits=self.max_circuits))
-            entry_lists.append(entries)
-        return IQMJob(jobs, entry_lists, len(programs))
-
-    def _expand(
-        self, index: int, program: cirq.AbstractCircuit, sweep: cirq.Sweepable
-    ) -> list[tuple[_Entry, Circuit]]:
-        """The native circuit of every sweep point of one program."""
-        resolvers = list(cirq.to_resolvers(sweep)) or [cirq.ParamResolver()]
-        try:
-            converted = to_ir(program)
-        except NonAffineParameterError:
-            # not affine: resolve in cirq and translate each point (slower, still one job)
-            out = []
-            for resolver in resolvers:
-                conv = to_ir(cirq.resolve_parameters(program, resolver))
-                out.append((_Entry(index, resolver, conv), self._template(conv).bind({})))
-            return out
-        template = self._template(converted)
-        names = template.parameters
-        if not names:
-            native = template.bind({})
-            return [(_Entry(index, r, converted), native) for r in resolvers]
-        symbols = [sympy.Symbol(n) for n in names]
-        out = []
-        for resolver in resolvers:
-            values = []
-            given = resolver.param_dict
-            for name, symbol in zip(names, symbols, strict=True):
-                value = given.get(name)
-                if not isinstance(value, int | float):
-                    # symbol keys, expressions and references to other symbols: cirq resolves
-                    value = resolver.value_of(symbol)
-                try:
-                    values.append(float(value))
-                except TypeError:
-                    raise UnboundParameterError(
-                        f"symbol {name!r} of the circuit has no value at sweep point "
-                        f"{dict(resolver.param_dict)}; add it to the sweep"
-                    ) from None
-            out.append((_Entry(index, resolver, converted), template.bind(values)))
-        return out
-
-    def _template(self, converted: Converted) -> _Bindable:
-        """The native circuit (symbolic if ``converted`` is), compiled once and cached."""
-        ir = converted.circuit
-        if not any(isinstance(op, Measure) for op in ir.operations):
-            raise CircuitValidationError(
-                "the cirq circuit has no measurement, so it would return no results; add "
-                "cirq.measure(...)"
-            )
-        device = self._conn.device
-        bound_to_device = check_on_device(converted, device.components, device.name)
-        if bound_to_device:
-            # a circuit already native on these device qubits is submitted as it is
-            probe = ir.bind(dict.fromkeys(ir.parameters, 0.0)) if ir.parameters else ir
+            resolvers = list(cirq.to_resolvers(sweep)) or [cirq.ParamResolver()]
             try:
-                validate_native(probe, device)
-            except CircuitValidationError:
-                pass
-            else:
-                return _Bindable(ir, None)
-        layout = {q: q for q in ir.qubits} if bound_to_device else None
-        template = get_template(ir, device, seed=self.seed, level=self.level, initial_layout=layout)
-        return _Bindable(None, template)
+                converted = [(to_ir(program), resolvers)]
+            except NonAffineParameterError:
+                # not affine: cirq resolves each point, each becomes its own circuit
+                converted = [
+                    (to_ir(cirq.resolve_parameters(program, r)), [r]) for r in resolvers
+                ]
+            for conv, points in converted:
+                on_device = check_on_device(conv, device.components, device.name)
+                names = sorted(conv.circuit.parameters)
+                core_programs.append(
+                    Program(
+                        conv.circuit,
+                        conv.keymap,
+                        bindings=[_values(r, names) for r in points],
+                        placement=DEVICE if on_device else FREE,
+                        shots=shots,
+                    )
+                )
+                entries.extend(_Entry(index, r, conv) for r in points)
+        batch = self._executor.submit(core_programs)
+        return IQMJob(batch, entries, len(programs))
 
 
-class _Bindable:
-    """A native circuit to bind per sweep point: a compiled template or a ready native one."""
+def _repetitions(value: Any) -> int | list[int]:
+    """``repetitions`` as a whole number or a list of them (numpy integers included).
 
-    __slots__ = ("_native", "_template", "parameters")
+    Raises:
+        ConfigurationError: not a whole number (a string, a float, ``None``...).
+    """
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_whole(v) for v in value]
+    return _whole(value)
 
-    def __init__(self, native: Circuit | None, template: Template | None) -> None:
-        self._native = native
-        self._template = template
-        if template is not None:
-            self.parameters: tuple[str, ...] = template.parameters
-        else:
-            assert native is not None
-            self.parameters = tuple(sorted(native.parameters))
 
-    def bind(self, values: Mapping[str, float] | Sequence[float]) -> Circuit:
-        """The native circuit at these values (by name, or in :attr:`parameters` order)."""
-        if self._template is not None:
-            return self._template.bind(values)
-        assert self._native is not None
-        if not self.parameters:
-            return self._native
-        if not isinstance(values, Mapping):
-            values = dict(zip(self.parameters, values, strict=True))
-        return self._native.bind(values)
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigurationError(
+            f"repetitions={value!r} must be a whole number (or one per program), not "
+            f"{type(value).__name__}"
+        )
+    return int(value)

@@ -4,7 +4,7 @@
 one job on an IQM server, or on the embedded emulator when no server URL is configured.
 """
 
-from iqm_bridge.core.optional import require as _require
+from iqm_bridge.core import require as _require
 
 _require("pennylane", "pennylane")
 

@@ -2,10 +2,11 @@
 
 PennyLane preprocesses each tape (wires, mid-circuit measurements, qubit-wise-commuting
 groups, diagonalisation, decomposition to the iqm-bridge gate set, broadcasting); the device
-translates the tapes to iqm-bridge circuits with their trainable angles as symbols, compiles
-each structure once (:mod:`iqm_bridge.core.templates`), binds the values per tape and submits
-the whole batch as one job. Results come back as bit arrays and become expectation values,
-variances, probabilities, samples and counts through PennyLane's own measurement processes.
+translates the tapes to iqm-bridge circuits with their trainable angles as symbols and hands
+them to the core's door, which compiles each structure once, binds the values per tape and
+submits the whole batch as one job. Results come back as bit arrays and become expectation
+values, variances, probabilities, samples and counts through PennyLane's own measurement
+processes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import attrs
 import pennylane as qml
 from pennylane.devices import Device, ExecutionConfig
 from pennylane.devices.modifiers import single_tape_support
@@ -41,18 +41,18 @@ from iqm_bridge.adapters.pennylane._mcm import (
 )
 from iqm_bridge.adapters.pennylane._results import NotComputed, tape_results
 from iqm_bridge.adapters.pennylane._translate import qubit_name, translate
-from iqm_bridge.core.errors import ConfigurationError, QubitNotOnDeviceError
-from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.submit import Connection
-from iqm_bridge.core.templates import get_template
+from iqm_bridge.core import (
+    ConfigurationError,
+    Connection,
+    Executor,
+    Program,
+    QubitNotOnDeviceError,
+    RunOptions,
+)
 
 __all__ = ["IQMDevice"]
 
 _TOML = str(pathlib.Path(__file__).with_name("iqm.toml"))
-
-
-def _null_postprocessing(results: Sequence[Any]) -> Any:
-    return results[0]
 
 
 def require_shots(tape: QuantumScript) -> None:
@@ -354,29 +354,34 @@ class IQMDevice(Device):
             return ()
         for tape in circuits:
             require_shots(tape)
-        conn = self.connection
-        device = conn.device
-        natives = []
+        programs = []
         translations = []
         for i, tape in enumerate(circuits):
             wires = self.wires if self.wires is not None else tape.wires
             tr = translate(tape, wires, f"tape{i}")
-            layout = self._initial_layout(tr.circuit.qubits, wires)
-            template = get_template(
-                tr.circuit, device, seed=self._seed, level=self._level, initial_layout=layout
+            programs.append(
+                Program(
+                    tr.circuit,
+                    tr.keymap,
+                    bindings=[tr.values] if tr.values else (),
+                    layout=self._initial_layout(tr.circuit.qubits, wires),
+                    shots=tape.shots.total_shots,
+                )
             )
-            native = template.bind(tr.values) if template.parameters else template.circuit
-            natives.append(attrs.evolve(native, name=tr.circuit.name, metadata=tr.circuit.metadata))
             translations.append(tr)
-        shots = max(tape.shots.total_shots for tape in circuits)
-        options = attrs.evolve(self._run_options, shots=shots)
-        job = conn.submit(natives, options, max_circuits=self._max_circuits)
+        executor = Executor(
+            self.connection, level=self._level, seed=self._seed, max_circuits=self._max_circuits
+        )
+        batch = executor.submit(programs, self._run_options)
         if self.tracker.active:
             self.tracker.update(
-                batches=1, jobs=len(job.job_ids), circuits=len(natives), job_shots=shots
+                batches=1,
+                jobs=len(batch.job_ids),
+                circuits=len(programs),
+                job_shots=batch.job.shots,
             )
             self.tracker.record()
-        raw = job.result()
+        raw = [group[0] for group in batch.result()]
         postselect_mode = config.mcm_config.postselect_mode if config is not None else None
         return tuple(
             tape_results(tape, tr, res.bits, postselect_mode)

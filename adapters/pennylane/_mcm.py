@@ -1,8 +1,8 @@
 """Mid-circuit measurements: run them natively (measure + ``cc_prx``) when IQM hardware can.
 
 A tape runs natively when every ``qml.cond`` depends on one mid-circuit measurement and
-conditions only single-qubit gates (after decomposition). A gate conditioned on a result of 0
-becomes the gate followed by its inverse conditioned on 1. Any other tape falls back to
+conditions only single-qubit gates (after decomposition); the core lowers a condition on 0
+(:class:`iqm_bridge.core.Conditional` with ``value=0``). Any other tape falls back to
 PennyLane's deferred-measurement transform.
 """
 
@@ -16,7 +16,7 @@ from pennylane.measurements import MidMeasureMP
 from pennylane.ops import Conditional
 from pennylane.tape import QuantumScript, QuantumScriptBatch
 
-from iqm_bridge.adapters.pennylane._translate import GATE_NAMES, IGNORED
+from iqm_bridge.adapters.pennylane._translate import GATE_NAMES, IGNORED, branch_values
 
 __all__ = [
     "native_mid_circuit_measurements",
@@ -57,17 +57,6 @@ def _null_postprocessing(results: Sequence[Any]) -> Any:
     return results[0]
 
 
-def _branch_values(cond: Conditional) -> tuple[bool, bool] | None:
-    """(applies when the bit reads 0, applies when it reads 1), or None if not one bit."""
-    mv = cond.meas_val
-    if len(mv.measurements) != 1:
-        return None
-    try:
-        return bool(mv.processing_fn(0)), bool(mv.processing_fn(1))
-    except Exception:  # noqa: BLE001 - an unusual expression: let deferral handle it
-        return None
-
-
 def _single_qubit_decomposition(op: Any) -> list[Any] | None:
     (tape,), _ = qml.devices.preprocess.decompose(
         QuantumScript([op]), stopping_condition=_gate_ok, skip_initial_state_prep=False
@@ -84,30 +73,16 @@ def _native_operations(tape: QuantumScript) -> list[Any] | None:
         if not isinstance(op, Conditional):
             out.append(op)
             continue
-        branches = _branch_values(op)
+        branches = branch_values(op)
         if branches is None:
             return None
         ops = _single_qubit_decomposition(op.base)
         if ops is None:
             return None
-        mcm = op.meas_val.measurements[0]
-        on_one = qml.measurements.MeasurementValue([mcm], lambda v: v)
-        if branches == (False, True):
-            out.extend(Conditional(on_one, g) for g in ops)
-        elif branches == (True, True):
+        if branches == (True, True):
             out.extend(ops)
-        elif branches == (True, False):
-            # U if bit == 0  <=>  U, then U^dagger if bit == 1
-            out.extend(ops)
-            inverse = [qml.adjoint(g, lazy=False) for g in reversed(ops)]
-            decomposed = []
-            for g in inverse:
-                parts = _single_qubit_decomposition(g)
-                if parts is None:
-                    return None
-                decomposed.extend(parts)
-            out.extend(Conditional(on_one, g) for g in decomposed)
-        # (False, False): never applied
+        elif branches != (False, False):  # conditioned on one bit value: the core lowers it
+            out.extend(Conditional(op.meas_val, g) for g in ops)
     return out
 
 

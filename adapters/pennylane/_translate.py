@@ -9,7 +9,6 @@ differ only in their trainable values share one structure and one compiled templ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -23,7 +22,6 @@ from iqm_bridge.core.errors import UnsupportedOperationError
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Gate, Measure, Operation
 from iqm_bridge.core.keys import KeyMap, Register
 from iqm_bridge.core.parameters import Parameter
-from iqm_bridge.core.submit import REGISTERS_METADATA_KEY
 
 # PennyLane operator name -> iqm-bridge gate name (core/gates.py); wire order is the same
 # (control first) and both use big-endian matrices over the operator's wires.
@@ -94,12 +92,26 @@ class Translation:
         values: parameter symbol -> value for this tape.
         measured: the wires of the result register's columns, in order.
         mcms: the tape's mid-circuit measurements, in the order of the ``mcm`` register.
+        keymap: reads the results into the ``pl`` and ``mcm`` registers.
     """
 
     circuit: Circuit
     values: dict[str, float]
     measured: Wires
     mcms: tuple[MidMeasureMP, ...]
+    keymap: KeyMap
+
+
+def branch_values(cond: Any) -> tuple[bool, bool] | None:
+    """(applies when the bit reads 0, applies when it reads 1) of a ``qml.cond`` on one
+    mid-circuit measurement, or ``None`` if it depends on more than one bit."""
+    mv = cond.meas_val
+    if len(mv.measurements) != 1:
+        return None
+    try:
+        return bool(mv.processing_fn(0)), bool(mv.processing_fn(1))
+    except Exception:  # noqa: BLE001 - an unusual expression: let deferral handle it
+        return None
 
 
 def _wire_index(device_wires: Wires, wires: Wires) -> list[int]:
@@ -166,7 +178,8 @@ def translate(tape: QuantumScript, device_wires: Wires, name: str) -> Translatio
                 index += n
                 continue
             (mcm,) = op.meas_val.measurements
-            ops.append(Conditional(gate_of(base, index), mcm_keys[mcm], 0))
+            on_zero, _ = branch_values(op) or (False, True)
+            ops.append(Conditional(gate_of(base, index), mcm_keys[mcm], 0, 0 if on_zero else 1))
         elif op.name in IGNORED:
             pass
         elif op.name == "Barrier":
@@ -177,16 +190,9 @@ def translate(tape: QuantumScript, device_wires: Wires, name: str) -> Translatio
         index += n
     if len(measured):
         ops.append(Measure(tuple(qname[w] for w in measured), KeyMap.encode(result_reg, 0, 0)))
-    metadata = {
-        REGISTERS_METADATA_KEY: [[result_reg.name, result_reg.size], [mcm_reg.name, mcm_reg.size]]
-    }
-    circuit = Circuit(qubits, tuple(ops), name, metadata)
-    return Translation(circuit, values, measured, mcms)
-
-
-def single_qubit_gates(ops: Sequence[Any]) -> bool:
-    """Whether every operator acts on at most one wire."""
-    return all(len(op.wires) <= 1 for op in ops)
+    circuit = Circuit(qubits, tuple(ops), name)
+    keymap = KeyMap.from_keys(circuit.measurement_keys).with_registers([result_reg, mcm_reg])
+    return Translation(circuit, values, measured, mcms, keymap)
 
 
 __all__ = [
@@ -194,8 +200,8 @@ __all__ = [
     "IGNORED",
     "Translation",
     "measured_wires",
+    "branch_values",
     "param_name",
     "qubit_name",
-    "single_qubit_gates",
     "translate",
 ]

@@ -17,13 +17,13 @@ untranspiled ones of standard gates (compiled by iqm-bridge). On star machines t
 offers fictional qubit-qubit CZs and iqm-bridge inserts the MOVEs.
 """
 
-from iqm_bridge.core.optional import require as _require
+from iqm_bridge.core import require as _require
 
 _require("qiskit", "qiskit")
 
 from iqm_bridge.adapters.qiskit._backend import IQMBackend, IQMProvider  # noqa: E402
 from iqm_bridge.adapters.qiskit._convert import to_ir  # noqa: E402
-from iqm_bridge.adapters.qiskit._job import IQMJob  # noqa: E402
+from iqm_bridge.adapters.qiskit._job import IQMJob, IQMResult  # noqa: E402
 from iqm_bridge.adapters.qiskit._target import MoveGate  # noqa: E402
 
-__all__ = ["IQMBackend", "IQMJob", "IQMProvider", "MoveGate", "to_ir"]
+__all__ = ["IQMBackend", "IQMJob", "IQMProvider", "IQMResult", "MoveGate", "to_ir"]

@@ -1,54 +1,54 @@
 """``IQMProvider`` and ``IQMBackend``: qiskit's ``BackendV2`` on the iqm-bridge core.
 
-How ``IQMBackend.run`` treats a circuit (qubit ``i`` of the circuit is the device's component
-``i``: its qubits in server order, then its resonators):
-
-1. A circuit that is native and valid on the device as it stands (what ``qiskit.transpile``
-   gives for a lattice machine like garnet) is submitted exactly as it is.
-2. A circuit made only of target instructions (r/x/y/rx/ry, cz, move, measure, reset, delay,
-   barrier, if_else) but not valid as it stands -- a star machine's transpiled circuit with
-   fictional qubit-qubit CZs, or a hand-written one on uncoupled qubits -- keeps its qubits
-   (the identity layout) and is routed by the iqm-bridge compiler (MOVE insertion on stars,
-   SWAPs on lattices).
-3. Any other circuit (h, cx, swap, ccx, ... untranspiled) is compiled by the iqm-bridge
-   compiler (``iqm_bridge.core.pipeline``) at the ``optimization_level`` option, which also
-   chooses the layout.
+The backend only translates: each ``QuantumCircuit`` becomes an IR circuit whose qubit ``i``
+is the device's component ``i`` (its qubits in server order, then its resonators), handed to
+the core's door with placement ``AUTO``. The door keeps a circuit written in IQM natives on
+its qubits (submitted as it is when valid, else routed there) and compiles any other one
+with a layout of its choosing (see :mod:`iqm_bridge.core.execute`).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from qiskit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
 from qiskit.transpiler import Target
 
-from iqm_bridge.adapters.qiskit._convert import NATIVE_NAMES, to_ir, uses_only
+from iqm_bridge.adapters.qiskit._convert import to_ir
 from iqm_bridge.adapters.qiskit._job import IQMJob
 from iqm_bridge.adapters.qiskit._target import build_target
-from iqm_bridge.core.compiler import compile as compile_circuit
-from iqm_bridge.core.device import Device
-from iqm_bridge.core.errors import (
+from iqm_bridge.core import (
+    AUTO,
     CircuitValidationError,
     ConfigurationError,
+    Connection,
+    Device,
+    Executor,
+    Program,
     QubitNotOnDeviceError,
+    RunOptions,
     UnknownOptionError,
+    to_iqm_circuit,
 )
-from iqm_bridge.core.ir import Circuit
-from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import prepare_one
-from iqm_bridge.core.submit import Connection
-from iqm_bridge.core.validation import validate_native
 
 __all__ = ["IQMBackend", "IQMProvider"]
 
 logger = logging.getLogger(__name__)
 
-_TARGET_NAMES = NATIVE_NAMES | {"measure", "reset", "delay", "barrier", "if_else"}
 _RUN_OPTION_NAMES = RunOptions.names()
-_QISKIT_ONLY = ("memory", "optimization_level", "seed", "seed_simulator")
+_BACKEND_ONLY = {
+    "memory": False,
+    "optimization_level": 2,
+    "seed": None,
+    "seed_simulator": None,
+    "circuit_compilation_options": None,
+    "circuit_callback": None,
+    "qubit_index_to_name": None,
+}
 
 
 def _version() -> str:
@@ -64,7 +64,11 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
     """A qiskit backend for one IQM quantum computer (or the iqm-bridge emulator).
 
     Args:
-        client: the core :class:`~iqm_bridge.core.submit.Connection` to the server.
+        client: an ``iqm.iqm_client.IQMClient`` (as for the official ``IQMBackend``) or an
+            iqm-bridge :class:`~iqm_bridge.core.Connection`.
+        calibration_set_id: run every job on this calibration set (a UUID or its string).
+        use_metrics: accepted for compatibility; the target always carries the calibration's
+            error rates when the server serves them.
         **kwargs: ``name``, ``description``, ``online_date``, ``backend_version`` for
             ``BackendV2``; any other keyword sets a default run option (see
             :meth:`_default_options`).
@@ -73,13 +77,24 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         AttributeError: a keyword that is neither a ``BackendV2`` argument nor a run option.
     """
 
-    def __init__(self, client: Connection, **kwargs: Any) -> None:
-        device = client.device
+    def __init__(
+        self,
+        client: Any,
+        *,
+        calibration_set_id: Any = None,
+        use_metrics: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        del use_metrics
+        conn = client if isinstance(client, Connection) else Connection(client=client)
+        device = conn.device
         kwargs.setdefault("name", device.name)
         kwargs.setdefault("description", f"IQM quantum computer {device.name} via iqm-bridge")
         kwargs.setdefault("backend_version", _version())
+        if calibration_set_id is not None:
+            kwargs["calibration_set_id"] = calibration_set_id
         super().__init__(**kwargs)
-        self._client = client
+        self._conn = conn
         self._device = device
         self._names = device.qubits + device.resonators
         self._index = {name: i for i, name in enumerate(self._names)}
@@ -92,17 +107,21 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
     def _default_options(cls) -> Options:
         """The run options and their defaults.
 
-        ``shots`` (1024), ``memory`` (False: per-shot bitstrings in the result),
+        Server options (see :class:`~iqm_bridge.core.RunOptions`): ``shots`` (1024),
         ``calibration_set_id``, ``qubit_mapping``, ``heralding_mode``, ``move_gate_validation``,
         ``move_gate_frame_tracking``, ``dd_mode``, ``dd_strategy``, ``active_reset_cycles``,
         ``max_circuit_duration_over_t2``, ``use_timeslot``, ``timeout`` (seconds for
-        ``result()``), ``optimization_level`` (0-3) and ``seed`` for the iqm-bridge compiler
-        when a circuit is not native, and ``seed_simulator`` (accepted for qiskit's primitives;
-        the server decides its own randomness).
+        ``result()``). The official names work too: ``circuit_compilation_options``
+        (iqm-client's ``CircuitCompilationOptions``), ``circuit_callback`` (called with the
+        circuits before they are sent) and ``qubit_index_to_name``. Client side:
+        ``optimization_level`` (0-3) and ``seed`` of the iqm-bridge compiler for circuits not
+        written in natives, ``memory`` (accepted; memory is always available) and
+        ``seed_simulator`` (accepted for qiskit's primitives; the server decides its own
+        randomness).
         """
         defaults = RunOptions()
         fields = {name: getattr(defaults, name) for name in _RUN_OPTION_NAMES}
-        return Options(**fields, memory=False, optimization_level=2, seed=None, seed_simulator=None)
+        return Options(**fields, **_BACKEND_ONLY)
 
     @property
     def target(self) -> Target:
@@ -134,14 +153,19 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         self._max_circuits = None if value is None else int(value)
 
     @property
+    def client(self) -> Any:
+        """The ``iqm.iqm_client.IQMClient`` jobs go through."""
+        return self._conn.client
+
+    @property
     def device(self) -> Device:
-        """The core :class:`~iqm_bridge.core.device.Device` the target was built from."""
+        """The core :class:`~iqm_bridge.core.Device` the target was built from."""
         return self._device
 
     @property
     def connection(self) -> Connection:
         """The core connection jobs go through."""
-        return self._client
+        return self._conn
 
     @property
     def physical_qubits(self) -> list[str]:
@@ -174,8 +198,16 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
             )
         return self._names[index]
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> IQMBackend:
+        # the connection (server client, journal) is shared: a copy runs on the same server
+        clone = copy.copy(self)
+        memo[id(self)] = clone
+        clone._options = copy.deepcopy(self._options, memo)
+        clone._target = copy.deepcopy(self._target, memo)
+        return clone
+
     # ------------------------------------------------------------------ running
-    def _options_for(self, options: dict[str, Any]) -> dict[str, Any]:
+    def _options_for(self, options: Mapping[str, Any]) -> dict[str, Any]:
         valid = list(self.options)
         unknown = sorted(set(options) - set(valid))
         if unknown:
@@ -186,35 +218,24 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         merged.update(options)
         return merged
 
-    def _prepare(
-        self, circuit: QuantumCircuit, memory: bool, level: int, seed: int | None
-    ) -> Circuit:
+    def _qubit_names(self, mapping: Mapping[int, str] | None) -> Sequence[str]:
+        if mapping is None:
+            return self._names
+        return [mapping.get(i, name) for i, name in enumerate(self._names)]
+
+    def _program(self, circuit: Any, names: Sequence[str], native_only: bool = False) -> Program:
         if not isinstance(circuit, QuantumCircuit):
             raise CircuitValidationError(
                 f"backend.run takes QuantumCircuits, got {type(circuit).__name__}"
             )
-        ir, _ = to_ir(circuit, self._names, memory=memory)
-        if not ir.measurement_keys:
-            raise CircuitValidationError(
-                f"circuit {circuit.name!r} has no measurements, so it would return no counts; "
-                "add measurements (e.g. circuit.measure_all())"
-            )
-        if uses_only(circuit, _TARGET_NAMES):
-            try:
-                validate_native(ir, self._device)
-            except CircuitValidationError:
-                identity = {q: q for q in ir.qubits}
-                return compile_circuit(
-                    ir, self._device, level=level, seed=seed, initial_layout=identity
-                ).circuit
-            return ir
-        return prepare_one(ir, self._device, level=level, seed=seed)
+        ir, layout = to_ir(circuit, names, native_only=native_only)
+        return Program(ir, layout.keymap, placement=AUTO, info={"clbits": layout.columns})
 
     def run(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> IQMJob:
         """Run circuits; a list goes out as one job (split only by ``max_circuits``).
 
-        Transpiled circuits run as they are; others are compiled by iqm-bridge (see the module
-        docstring of :mod:`iqm_bridge.adapters.qiskit`).
+        Circuits transpiled for this backend run on the qubits they name; others are compiled
+        by iqm-bridge (see the module docstring).
 
         Args:
             run_input: a circuit or a list of circuits.
@@ -226,34 +247,42 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         Raises:
             UnknownOptionError: an option name that is not a run option (a ``TypeError``).
             UnsupportedOperationError: an instruction with no IQM equivalent.
-            CircuitValidationError: a circuit that cannot run (no measurement, too many
-                qubits, ...).
+            CircuitValidationError: a circuit that cannot run (too many qubits, ...).
         """
         merged = self._options_for(options)
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
-        if not circuits:
-            raise ConfigurationError("nothing to run: the list of circuits is empty")
-        memory = bool(merged["memory"])
-        level = int(merged["optimization_level"])
-        seed = merged["seed"]
-        run_opts = RunOptions.from_kwargs(**{k: merged[k] for k in _RUN_OPTION_NAMES})
-        natives = [self._prepare(c, memory, level, seed) for c in circuits]
-        job = self._client.submit(natives, run_opts, max_circuits=self._max_circuits)
-        return IQMJob(self, job, memory=memory)
+        callback: Callable[[list[QuantumCircuit]], Any] | None = merged["circuit_callback"]
+        if callback is not None:
+            callback(circuits)
+        names = self._qubit_names(merged["qubit_index_to_name"])
+        programs = [self._program(c, names) for c in circuits]
+        run_opts = RunOptions.from_kwargs(
+            circuit_compilation_options=merged["circuit_compilation_options"],
+            **{k: merged[k] for k in _RUN_OPTION_NAMES},
+        )
+        executor = Executor(
+            self._conn,
+            level=merged["optimization_level"],
+            seed=merged["seed"],
+            max_circuits=self._max_circuits,
+        )
+        return IQMJob(self, executor.submit(programs, run_opts))
 
     def retrieve_job(self, job_id: str) -> IQMJob:
         """The job with this id (as ``job.job_id()`` gave it), e.g. in a new process.
 
         Raises:
-            JobNotFoundError: the server does not know the id.
+            JobNotFoundError: not a job id, or the server does not know it.
         """
-        return IQMJob(self, self._client.retrieve(job_id))
+        return IQMJob(self, Executor(self._conn).retrieve(job_id))
 
     def close_client(self) -> None:
         """Close the connection's session with the server (a later call reconnects)."""
-        self._client.close()
+        self._conn.close()
 
-    def serialize_circuit(self, circuit: QuantumCircuit) -> Any:
+    def serialize_circuit(
+        self, circuit: QuantumCircuit, qubit_index_to_name: Mapping[int, str] | None = None
+    ) -> Any:
         """The circuit in the IQM data transfer format (iqm-client's ``Circuit`` model).
 
         Only native instructions are serialised: r, cz, move, measure, reset, delay, barrier,
@@ -264,13 +293,11 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
             UnsupportedOperationError: an instruction that is not serialisable (a
                 ``ValueError``), named in the message.
         """
-        from iqm_bridge.core.serialize import to_iqm_circuit
-
-        ir, _ = to_ir(circuit, self._names, native_only=True)
-        return to_iqm_circuit(ir)
+        program = self._program(circuit, self._qubit_names(qubit_index_to_name), native_only=True)
+        return to_iqm_circuit(program.circuit)
 
     def __repr__(self) -> str:
-        return f"<IQMBackend {self.name!r} at {self._client.url}>"
+        return f"<IQMBackend {self.name!r} at {self._conn.url}>"
 
 
 class IQMProvider:
@@ -281,7 +308,7 @@ class IQMProvider:
             embedded emulator.
         quantum_computer: the quantum computer's alias on a server with several.
         token: an API token (or set ``IQM_TOKEN``).
-        **kwargs: more :class:`~iqm_bridge.core.submit.Connection` settings (``tokens_file``,
+        **kwargs: more :class:`~iqm_bridge.core.Connection` settings (``tokens_file``,
             ``retry``, ``poll_interval``, ...).
     """
 
@@ -305,7 +332,7 @@ class IQMProvider:
 
         Args:
             name: the quantum computer to use (its alias); ``None`` for the provider's.
-            **options: default run options for the backend.
+            **options: default run options for the backend (and ``calibration_set_id``).
 
         Raises:
             ConfigurationError: ``name`` contradicts the provider's ``quantum_computer``, or

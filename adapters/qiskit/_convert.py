@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from qiskit.circuit import (
@@ -33,13 +33,8 @@ from iqm_bridge.core.errors import (
 )
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
 from iqm_bridge.core.keys import KeyMap, Register
-from iqm_bridge.core.submit import REGISTERS_METADATA_KEY
 
-__all__ = ["QISKIT_METADATA_KEY", "ClbitLayout", "to_ir"]
-
-QISKIT_METADATA_KEY = "iqm_bridge_qiskit"
-"""Circuit metadata entry with what the qiskit result needs besides the registers:
-``{"clbits": [column of clbit j, ...] or None, "memory": bool, "metadata": user metadata}``."""
+__all__ = ["ClbitLayout", "to_ir"]
 
 PI = math.pi
 
@@ -89,7 +84,7 @@ _PRX_LIKE: dict[str, Any] = {
 
 NATIVE_NAMES = frozenset({"r", "x", "y", "rx", "ry", "cz", "move", "id"})
 """Qiskit gate names ``serialize_circuit`` accepts (besides measure, reset, delay, barrier and
-``if_else``): what a circuit transpiled for the backend's target may contain."""
+``if_else``)."""
 
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12}
 
@@ -101,13 +96,17 @@ class ClbitLayout:
         registers: the circuit's classical registers, in order.
         columns: for clbit ``j`` of ``circuit.clbits``, its column in the registers placed side
             by side; ``None`` when that is simply ``j``.
+        keymap: the key map that reads the circuit's results into those registers.
     """
 
-    __slots__ = ("columns", "registers")
+    __slots__ = ("columns", "keymap", "registers")
 
-    def __init__(self, registers: tuple[Register, ...], columns: list[int] | None) -> None:
+    def __init__(
+        self, registers: tuple[Register, ...], columns: list[int] | None, keymap: KeyMap
+    ) -> None:
         self.registers = registers
         self.columns = columns
+        self.keymap = keymap
 
 
 def _angle(value: Any, gate: str) -> float:
@@ -300,11 +299,7 @@ class _Translator:
         key: str,
         when: int,
     ) -> list[Operation]:
-        """Gates of an if_test branch applied iff the bit reads ``when``.
-
-        ``when == 1`` is a plain cc_prx. ``when == 0`` applies each gate unconditionally and
-        then its inverse conditioned on 1: the net effect is the gate iff the bit read 0.
-        """
+        """Gates of an if_test branch, applied iff the bit reads ``when``."""
         qmap = dict(zip(branch.qubits, qubits, strict=True))
         ops: list[Operation] = []
         for inst in branch.data:
@@ -317,23 +312,13 @@ class _Translator:
                     f"instruction {op.name!r} on {qs} inside if_test: IQM hardware can condition "
                     "only single-qubit gates (cc_prx); move it out of the branch"
                 )
-            if when == 1:
-                ops.extend(self._conditional(self.gate(op, qs), key))
-            else:
-                ops.extend(self.gate(op, qs))
-                ops.extend(self._conditional(self.gate(op.inverse(), qs), key))
+            for g in self.gate(op, qs):
+                if not isinstance(g, Gate):
+                    raise UnsupportedOperationError(
+                        f"{g!r} inside if_test cannot be classically controlled on IQM hardware"
+                    )
+                ops.append(Conditional(g, key, 0, when))
         return ops
-
-    @staticmethod
-    def _conditional(gates: list[Operation], key: str) -> list[Operation]:
-        out: list[Operation] = []
-        for g in gates:
-            if not isinstance(g, Gate):
-                raise UnsupportedOperationError(
-                    f"{g!r} inside if_test cannot be classically controlled on IQM hardware"
-                )
-            out.append(Conditional(g, key, 0))
-        return out
 
 
 def _user_metadata(circuit: QuantumCircuit) -> dict[str, Any]:
@@ -352,8 +337,6 @@ def to_ir(
     qubit_names: Sequence[str],
     *,
     native_only: bool = False,
-    memory: bool = False,
-    extra_metadata: Mapping[str, Any] | None = None,
 ) -> tuple[Circuit, ClbitLayout]:
     """Translate a qiskit circuit into an IR circuit whose qubit ``i`` is ``qubit_names[i]``.
 
@@ -362,12 +345,10 @@ def to_ir(
         qubit_names: the name of each circuit qubit, by index.
         native_only: refuse gates that are not IQM natives (or their special cases x, y, rx, ry)
             instead of translating or decomposing them.
-        memory: record that per-shot memory was asked for (kept in the circuit metadata so a
-            job retrieved by id returns it too).
-        extra_metadata: more entries for the IR circuit's metadata.
 
     Returns:
-        The IR circuit and the clbit layout for building qiskit results.
+        The IR circuit (its metadata is the circuit's JSON-compatible metadata) and the clbit
+        layout with the key map for reading results.
 
     Raises:
         UnsupportedOperationError: an instruction with no IQM equivalent (named).
@@ -377,27 +358,6 @@ def to_ir(
     tr = _Translator(circuit, qubit_names, native_only)
     ops = tr.body(circuit, (), ())
     qubits = tuple(tr.qubit_name[q] for q in circuit.qubits)
-    metadata: dict[str, Any] = {
-        REGISTERS_METADATA_KEY: [[r.name, r.size] for r in tr.registers],
-        QISKIT_METADATA_KEY: {
-            "clbits": tr.columns,
-            "memory": memory,
-            "metadata": _user_metadata(circuit),
-        },
-    }
-    if extra_metadata:
-        metadata.update(extra_metadata)
-    ir = Circuit(qubits, tuple(ops), circuit.name, metadata)
-    return ir, ClbitLayout(tr.registers, tr.columns)
-
-
-def uses_only(circuit: QuantumCircuit, names: frozenset[str]) -> bool:
-    """Whether every instruction of ``circuit`` (branches included) is in ``names``."""
-    for inst in circuit.data:
-        op = inst.operation
-        if isinstance(op, ControlFlowOp):
-            if not all(uses_only(b, names) for b in op.blocks):
-                return False
-        elif op.name not in names:
-            return False
-    return True
+    ir = Circuit(qubits, tuple(ops), circuit.name, _user_metadata(circuit))
+    keymap = KeyMap.from_keys(ir.measurement_keys).with_registers(tr.registers)
+    return ir, ClbitLayout(tr.registers, tr.columns, keymap)

@@ -1,25 +1,30 @@
-"""The qiskit job handle and the construction of qiskit ``Result`` s from the core's bits."""
+"""The qiskit job handle and qiskit ``Result`` s built from the core's bit arrays.
+
+Per-shot memory is always available, as with the official integration, but costs nothing
+until it is read: ``result.get_memory()`` formats only the distinct outcomes and indexes them
+with numpy, and the raw ``data.memory`` (qiskit's hexadecimal level-2 format, which qiskit's
+primitives read) is made on first access.
+"""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from qiskit.providers import JobStatus, JobV1
-from qiskit.result import Result
+from qiskit.result import Counts, Result
 from qiskit.result.models import ExperimentResult, ExperimentResultData
 
-from iqm_bridge.adapters.qiskit._convert import QISKIT_METADATA_KEY
-from iqm_bridge.core.keys import MeasurementBits
-from iqm_bridge.core.submit import CircuitResult, Job
-from iqm_bridge.core.submit import JobStatus as CoreStatus
+from iqm_bridge.core import Batch, CircuitResult, MeasurementBits
+from iqm_bridge.core import JobStatus as CoreStatus
+from iqm_bridge.core.keys import unique_rows
 
 if TYPE_CHECKING:
     from iqm_bridge.adapters.qiskit._backend import IQMBackend
 
-__all__ = ["IQMJob", "experiment_result", "hex_counts_and_memory"]
+__all__ = ["IQMJob", "IQMResult"]
 
 _STATUS = {
     CoreStatus.WAITING: JobStatus.QUEUED,
@@ -30,67 +35,65 @@ _STATUS = {
 }
 
 
-def hex_counts_and_memory(
-    bits: MeasurementBits, columns: Sequence[int] | None, memory: bool
-) -> tuple[dict[str, int], list[str] | None]:
-    """Qiskit's level-2 counts and memory (hex strings, clbit ``j`` = bit ``j``).
-
-    Vectorised: shots are packed into integers with numpy and only the distinct outcomes are
-    formatted; the per-shot memory is an index into those strings.
-
-    Args:
-        bits: one circuit's measured bits.
-        columns: column of each clbit in ``bits.memory()`` (``None``: clbit ``j`` is column
-            ``j``).
-        memory: also return the per-shot list.
-    """
+def _table(bits: MeasurementBits, columns: Sequence[int] | None) -> np.ndarray[Any, Any]:
+    """``shots x clbits`` array, clbit ``j`` in column ``j``."""
     table = bits.memory()
-    if columns is not None:
-        table = table[:, list(columns)]
+    return table if columns is None else table[:, list(columns)]
+
+
+def _hex_labels(table: np.ndarray[Any, Any]) -> tuple[list[str], np.ndarray[Any, Any], Any]:
+    """Distinct rows as qiskit hex strings (clbit ``j`` = bit ``j``), each shot's row, counts."""
     shots, width = table.shape
     if width <= 64:
-        # clbit j -> bit j of a little-endian uint64 per shot
         packed_bytes = np.packbits(table, axis=1, bitorder="little")
         buf = np.zeros((shots, 8), dtype=np.uint8)
         buf[:, : packed_bytes.shape[1]] = packed_bytes
         packed = buf.view("<u8").reshape(-1)
         uniq, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
-        labels = [hex(v) for v in uniq.tolist()]
-    else:
-        rows, inverse, counts = np.unique(table, axis=0, return_inverse=True, return_counts=True)
-        labels = [hex(int("".join(map(str, row[::-1].tolist())), 2)) for row in rows]
-    hist = dict(zip(labels, counts.tolist(), strict=True))
-    if not memory:
-        return hist, None
-    mem = np.array(labels, dtype=object)[inverse.reshape(-1)].tolist()
-    return hist, mem
+        return [hex(v) for v in uniq.tolist()], inverse.reshape(-1), counts
+    rows, inverse, counts = np.unique(table, axis=0, return_inverse=True, return_counts=True)
+    labels = [hex(int("".join(map(str, row[::-1].tolist())) or "0", 2)) for row in rows]
+    return labels, inverse.reshape(-1), counts
 
 
-def experiment_result(result: CircuitResult, memory: bool | None = None) -> ExperimentResult:
-    """One circuit's :class:`~iqm_bridge.core.submit.CircuitResult` as a qiskit result entry.
+class _Data(ExperimentResultData):  # type: ignore[misc]
+    """Counts at once; per-shot memory (hex) only when something reads it."""
 
-    Args:
-        result: the core's result.
-        memory: include per-shot memory; ``None`` follows what the run asked (kept in the
-            circuit metadata).
-    """
-    info = result.metadata.get(QISKIT_METADATA_KEY) or {}
-    if memory is None:
-        memory = bool(info.get("memory", False))
+    def __init__(self, counts: dict[str, int], labels: list[str], inverse: Any) -> None:
+        super().__init__(counts=counts)
+        self._labels = labels
+        self._inverse = inverse
+        self._memory: list[str] | None = None
+        self._data_attributes.append("memory")
+
+    @property
+    def memory(self) -> list[str]:
+        if self._memory is None:
+            self._memory = np.array(self._labels, dtype=object)[self._inverse].tolist()
+        return self._memory
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts, "memory": self.memory}
+
+
+def _user_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """A circuit's own metadata, without the entries iqm-bridge adds for the wire."""
+    return {k: v for k, v in metadata.items() if not k.startswith("iqm_bridge_")}
+
+
+def experiment_result(result: CircuitResult) -> ExperimentResult:
+    """One circuit's core result as a qiskit result entry (memory available on demand)."""
     bits = result.bits
-    hist, mem = hex_counts_and_memory(bits, info.get("clbits"), memory)
-    data = (
-        ExperimentResultData(counts=hist, memory=mem)
-        if mem is not None
-        else (ExperimentResultData(counts=hist))
-    )
+    table = _table(bits, result.info.get("clbits"))
+    labels, inverse, counts = _hex_labels(table)
+    data = _Data(dict(zip(labels, counts.tolist(), strict=True)), labels, inverse)
     header = {
         "name": result.name,
-        "creg_sizes": [[r.name, r.size] for r in bits.registers],
-        "memory_slots": sum(r.size for r in bits.registers),
-        "metadata": info.get("metadata", {}),
+        "creg_sizes": [[r.name, r.size] for r in bits.registers if r.size],
+        "memory_slots": table.shape[1],
+        "metadata": _user_metadata(result.metadata),
     }
-    return ExperimentResult(
+    entry = ExperimentResult(
         shots=result.shots,
         success=True,
         data=data,
@@ -99,6 +102,40 @@ def experiment_result(result: CircuitResult, memory: bool | None = None) -> Expe
         job_id=result.job_id,
         calibration_set_id=result.calibration_set_id,
     )
+    entry._iqm_bits = table  # for IQMResult.get_memory
+    entry._iqm_groups = [r.size for r in bits.registers if r.size]
+    return entry
+
+
+class IQMResult(Result):  # type: ignore[misc]
+    """A qiskit ``Result`` whose ``get_counts`` and ``get_memory`` read the bit arrays directly:
+    memory formats only the distinct outcomes (numpy), and counts never build the memory."""
+
+    def get_counts(self, experiment: Any = None) -> Any:
+        """Counts per outcome in qiskit's bitstring order (see ``Result.get_counts``)."""
+        keys = range(len(self.results)) if experiment is None else [experiment]
+        out = []
+        for key in keys:
+            exp = self._get_experiment(key)
+            if getattr(exp, "_iqm_bits", None) is None:
+                return super().get_counts(experiment)
+            header = exp.header.to_dict() if hasattr(exp.header, "to_dict") else dict(exp.header)
+            if not header.get("memory_slots"):  # nothing measured: one empty outcome
+                out.append(Counts({"": exp.shots}))
+                continue
+            extra = {k: header[k] for k in ("creg_sizes", "memory_slots") if k in header}
+            out.append(Counts(exp.data.counts, **extra))
+        return out[0] if len(out) == 1 else out
+
+    def get_memory(self, experiment: Any = None) -> Any:
+        """Per-shot bitstrings in qiskit's order (clbit 0 last, registers separated by spaces)."""
+        exp = self._get_experiment(experiment)
+        table = getattr(exp, "_iqm_bits", None)
+        if table is None:
+            return super().get_memory(experiment)
+        groups = getattr(exp, "_iqm_groups", None) or [table.shape[1]]
+        strings, _, inverse = unique_rows(table, groups, reverse=True, separator=" ")
+        return np.array(strings, dtype=object)[inverse].tolist()
 
 
 class IQMJob(JobV1):  # type: ignore[misc]
@@ -110,20 +147,23 @@ class IQMJob(JobV1):  # type: ignore[misc]
 
     Args:
         backend: the backend that ran the job.
-        job: the core job handle.
-        memory: return per-shot memory; ``None`` follows what was asked at submission.
+        batch: the core's handle of the job.
     """
 
-    def __init__(self, backend: IQMBackend, job: Job, memory: bool | None = None) -> None:
-        super().__init__(backend, job.job_id)
-        self._job = job
-        self._memory = memory
+    def __init__(self, backend: IQMBackend, batch: Batch) -> None:
+        super().__init__(backend, batch.job_id)
+        self._batch = batch
         self._result: Result | None = None
 
     @property
-    def core_job(self) -> Job:
-        """The underlying :class:`iqm_bridge.core.submit.Job`."""
-        return self._job
+    def core_job(self) -> Batch:
+        """The core's handle of the job."""
+        return self._batch
+
+    @property
+    def circuit_metadata(self) -> list[Any]:
+        """The metadata of the circuits as submitted (the circuits' own, JSON-compatible)."""
+        return [_user_metadata(m) for m in self._batch.job.circuit_metadata]
 
     def submit(self) -> None:
         """Not used: :meth:`IQMBackend.run` submits the job.
@@ -135,33 +175,34 @@ class IQMJob(JobV1):  # type: ignore[misc]
 
     def status(self) -> JobStatus:
         """The job's status as a qiskit ``JobStatus``."""
-        return _STATUS[self._job.status()]
+        return _STATUS[self._batch.status()]
 
     def cancel(self) -> bool:
-        """Ask the server to cancel the job.
+        """Ask the server to cancel the job; True if every part is cancelled or finished."""
+        return self._batch.cancel()
 
-        Returns:
-            True if every part of the job is cancelled or had already finished.
-        """
-        return self._job.cancel()
-
-    def queue_position(self) -> int | None:
+    def queue_position(self, refresh: bool = False) -> int | None:
         """Position in the server's queue, if the server reports one."""
-        return self._job.queue_position()
+        del refresh
+        return self._batch.job.queue_position()
 
     def error_message(self) -> str | None:
         """The server's error message for a failed or cancelled job, else ``None``."""
-        return self._job.error_message()
+        return self._batch.job.error_message()
 
-    def result(self, timeout: float | None = None) -> Result:
+    def result(
+        self, timeout: float | None = None, *, cancel_after_timeout: bool = False
+    ) -> Result:
         """Wait for the job and return its qiskit ``Result``.
 
         Counts and memory use qiskit's bit order (little-endian, registers separated by spaces,
         the last register first). ``result.results[i]`` also carries ``job_id`` and
-        ``calibration_set_id``.
+        ``calibration_set_id``; ``result.timeline`` lists the server's status changes.
 
         Args:
-            timeout: seconds to wait (``None``: the run's ``timeout`` option, else no limit).
+            timeout: seconds to wait in all (``None``: the run's ``timeout`` option, else no
+                limit).
+            cancel_after_timeout: cancel the job on the server if the timeout passes.
 
         Raises:
             JobFailedError: the job failed or was cancelled.
@@ -169,20 +210,21 @@ class IQMJob(JobV1):  # type: ignore[misc]
         """
         if self._result is not None:
             return self._result
-        results = self._job.result(timeout)
+        per_program = self._batch.result(timeout, cancel_after_timeout=cancel_after_timeout)
+        results = [r for group in per_program for r in group]
         backend = self.backend()
-        experiments = [experiment_result(r, self._memory) for r in results]
         cal_ids = {r.calibration_set_id for r in results}
-        self._result = Result(
+        self._result = IQMResult(
             backend_name=backend.name,
             backend_version=backend.backend_version,
             job_id=self.job_id(),
             success=True,
-            results=experiments,
+            results=[experiment_result(r) for r in results],
             date=datetime.datetime.now().isoformat(),
             status="COMPLETED",
             calibration_set_id=next(iter(cal_ids)) if len(cal_ids) == 1 else None,
-            iqm_job_ids=list(self._job.job_ids),
+            iqm_job_ids=list(self._batch.job_ids),
+            timeline=self._batch.job.timeline(),
         )
         return self._result
 

@@ -130,4 +130,14 @@ def test_core_alone_installs_and_adapters_explain_the_missing_extra(tmp_path: pa
     )
     assert out.returncode == 0, out.stderr[-2000:]
     for fw in ("qiskit", "cirq", "pennylane"):
-        assert f"pip install 'iqm-bridge[{fw}]'" in out.stdout
+        # installed from a folder, the hint names that folder (pip would not find the name)
+        assert f"pip install '{build}[{fw}]'" in out.stdout
+    # the command line works without any extra; a command that needs one says which
+    cli = str(env_dir / "bin" / "iqm-bridge")
+    helped = subprocess.run([cli, "--help"], capture_output=True, text=True, env=env)
+    assert helped.returncode == 0, helped.stderr[-2000:]
+    assert all(c in helped.stdout for c in ("machines", "jobs", "run", "emulator"))
+    served = subprocess.run([cli, "emulator", "serve"], capture_output=True, text=True, env=env)
+    assert served.returncode == 1
+    assert f"pip install '{build}[emulator]'" in served.stderr
+    assert "Traceback" not in served.stderr

@@ -109,8 +109,8 @@ def assert_equivalent(circuit, result, atol: float = 1e-7, values=None) -> None:
     ``values`` binds symbolic dropped frames (for results bound from a template).
     """
     import numpy as np
+    from _statevector import apply_gate, statevector
 
-    from iqm_bridge.core._statevector import apply_gate, statevector
     from iqm_bridge.core.ir import Gate
 
     psi = statevector(circuit)
@@ -129,7 +129,7 @@ def assert_equivalent(circuit, result, atol: float = 1e-7, values=None) -> None:
 
 def assert_same_distribution(circuit, result, atol: float = 1e-7) -> None:  # type: ignore[no-untyped-def]
     """Measurement outcomes (by key) have the same probabilities before and after compiling."""
-    from iqm_bridge.core._statevector import distribution
+    from _statevector import distribution
 
     want = distribution(circuit)
     got = distribution(result.circuit)

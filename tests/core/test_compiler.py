@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iqm_bridge.core.compiler import CompileResult, circuit_depth, compile
+from iqm_bridge.core.compiler.coupling import coupling_map
+from iqm_bridge.core.compiler.placement import layout_cost
+from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.errors import CircuitValidationError, QubitNotOnDeviceError
 from iqm_bridge.core.gates import GATES
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Gate, Measure, Reset
-from iqm_bridge.core.placement import coupling_map, layout_cost
-from iqm_bridge.core.validation import validate_native
 
 # tests run with --import-mode=importlib, which puts no test folder on sys.path
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -156,7 +157,7 @@ def test_report_counts_and_passes() -> None:
         1 for op in result.circuit.operations if isinstance(op, Gate) and op.name == "cz"
     )
     assert rep.depth == circuit_depth(result.circuit)
-    assert [p.name for p in rep.passes][:3] == ["elide-swaps", "lower", "fuse-logical"]
+    assert [p.name for p in rep.passes][:4] == ["check", "elide-swaps", "lower", "fuse-logical"]
     assert set(result.initial_layout) == set("abcdef")
     assert rep.seconds > 0
 

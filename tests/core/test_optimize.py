@@ -7,14 +7,14 @@ import pathlib
 import sys
 
 import numpy as np
+from _statevector import distribution, statevector
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iqm_bridge.core._statevector import distribution, statevector
+from iqm_bridge.core.compiler.lowering import lower
+from iqm_bridge.core.compiler.optimize import cancel_and_fuse, elide_swaps, fuse, zxz_angles
 from iqm_bridge.core.gates import gate_unitary
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure, Reset
-from iqm_bridge.core.lowering import lower
-from iqm_bridge.core.optimize import cancel_and_fuse, elide_swaps, fuse, zxz_angles
 from iqm_bridge.core.parameters import Parameter
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))

@@ -6,11 +6,12 @@ import pathlib
 import random
 import sys
 
-from iqm_bridge.core._dag import build_dag
+from iqm_bridge.core.compiler.coupling import coupling_map
+from iqm_bridge.core.compiler.dag import build_dag
+from iqm_bridge.core.compiler.placement import greedy_layout, perfect_layout
+from iqm_bridge.core.compiler.routing import route_moves, route_swaps, sabre_layout, sabre_trial
+from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
-from iqm_bridge.core.placement import coupling_map, greedy_layout, perfect_layout
-from iqm_bridge.core.routing import route_moves, route_swaps, sabre_layout, sabre_trial
-from iqm_bridge.core.validation import validate_native
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _devices import assert_equivalent, lattice_device, star_device  # noqa: E402

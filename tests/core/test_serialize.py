@@ -20,7 +20,7 @@ from iqm_bridge.core import (
     UnboundParameterError,
     UnsupportedOperationError,
 )
-from iqm_bridge.core.serialize import from_iqm_circuit, from_wire_dict, to_iqm_circuit
+from iqm_bridge.core.submit.serialize import from_iqm_circuit, from_wire_dict, to_iqm_circuit
 
 QUBITS = ("QB1", "QB2", "QB3", "QB4")
 finite = st.floats(-10, 10, allow_nan=False)

@@ -10,18 +10,17 @@ from typing import Any
 
 import pytest
 
-from iqm_bridge.core import Circuit, Gate, Measure
+from iqm_bridge.core import Circuit, Gate, Measure, run
 from iqm_bridge.core.errors import (
     ConfigurationError,
     JobFailedError,
     JobTimeoutError,
     UnknownOptionError,
 )
-from iqm_bridge.core.journal import Journal
 from iqm_bridge.core.keys import KeyMap, Register, counts_from_bits
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
 from iqm_bridge.core.submit import Connection, JobStatus
+from iqm_bridge.core.submit.journal import Journal
 
 
 def ghz(n: int, name: str = "ghz") -> Circuit:

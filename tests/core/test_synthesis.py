@@ -8,15 +8,15 @@ import sys
 
 import numpy as np
 import pytest
+from _statevector import statevector
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iqm_bridge.core._statevector import statevector
-from iqm_bridge.core._synthesis import block_unitary, cz_count, resynthesize, synthesize
+from iqm_bridge.core.compiler.lowering import lower
+from iqm_bridge.core.compiler.optimize import cancel_and_fuse
+from iqm_bridge.core.compiler.synthesis import block_unitary, cz_count, resynthesize, synthesize
 from iqm_bridge.core.gates import gate_unitary
 from iqm_bridge.core.ir import Circuit, Gate, Measure
-from iqm_bridge.core.lowering import lower
-from iqm_bridge.core.optimize import cancel_and_fuse
 from iqm_bridge.core.parameters import Parameter
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))

@@ -12,16 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iqm_bridge.core.compiler import compile
-from iqm_bridge.core.errors import NonFiniteParameterError, UnboundParameterError
-from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
-from iqm_bridge.core.parameters import Parameter
-from iqm_bridge.core.templates import (
+from iqm_bridge.core.compiler.templates import (
     Template,
     clear_template_cache,
     get_template,
     template_cache_info,
 )
-from iqm_bridge.core.validation import validate_native
+from iqm_bridge.core.compiler.validation import validate_native
+from iqm_bridge.core.errors import NonFiniteParameterError, UnboundParameterError
+from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
+from iqm_bridge.core.parameters import Parameter
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _devices import (  # noqa: E402

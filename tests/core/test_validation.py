@@ -21,7 +21,7 @@ from iqm_bridge.core import (
     UnsupportedOperationError,
     UnwrittenMeasurementKeyError,
 )
-from iqm_bridge.core.validation import validate, validate_native
+from iqm_bridge.core.compiler.validation import validate, validate_native
 
 
 def line_device(n: int = 3) -> Device:

@@ -118,7 +118,7 @@ def _command_paths() -> list[list[str]]:
 
 
 def test_documented_commands_exist() -> None:
-    from iqm_bridge.core.cli import main
+    from iqm_bridge.cli import main
 
     paths = _command_paths()
     assert len(paths) >= 8

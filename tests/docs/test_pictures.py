@@ -11,7 +11,7 @@ import pytest
 
 from iqm_bridge.core.device import Calibration, Device, GateSpec
 from iqm_bridge.core.errors import ConfigurationError, MissingDependencyError
-from iqm_bridge.core.plotting import METRICS, device_layout, plot_device, plot_histogram
+from iqm_bridge.visualization import METRICS, device_layout, plot_device, plot_histogram
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")

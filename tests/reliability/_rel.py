@@ -123,8 +123,8 @@ def load_run(url: str, clients: int, jobs_per_client: int, shots: int = 8) -> di
     """
     import threading
 
+    from iqm_bridge.core import prepare
     from iqm_bridge.core.options import RunOptions
-    from iqm_bridge.core.pipeline import prepare_one
     from iqm_bridge.core.submit import Connection
 
     latencies: list[float] = []
@@ -135,7 +135,7 @@ def load_run(url: str, clients: int, jobs_per_client: int, shots: int = 8) -> di
     def client(index: int) -> None:
         try:
             conn = Connection(url, journal=None)
-            native = prepare_one(x_ghz_circuit(f"t{index}"), conn.device)
+            (native,) = prepare([x_ghz_circuit(f"t{index}")], conn.device)
             start.wait(timeout=120)
             for _ in range(jobs_per_client):
                 t0 = time.perf_counter()

@@ -21,9 +21,9 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from iqm_bridge.core import run
 from iqm_bridge.core.errors import IQMBridgeError, ResultFormatError
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
 from iqm_bridge.core.submit import Connection
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))

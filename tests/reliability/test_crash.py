@@ -16,10 +16,10 @@ import time
 import pytest
 import requests
 
-from iqm_bridge.core.journal import Journal
+from iqm_bridge.core import run
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
 from iqm_bridge.core.submit import Connection, JobStatus, RetryPolicy
+from iqm_bridge.core.submit.journal import Journal
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _rel import check_x_ghz, server_process, x_ghz_circuit  # noqa: E402
@@ -32,7 +32,7 @@ CLIENT = textwrap.dedent(
     sys.path.insert(0, sys.argv[2])
     from _rel import x_ghz_circuit
     from iqm_bridge.core.options import RunOptions
-    from iqm_bridge.core.pipeline import run
+    from iqm_bridge.core import run
     from iqm_bridge.core.submit import Connection
 
     conn = Connection(sys.argv[1])  # the journal comes from IQM_BRIDGE_JOURNAL

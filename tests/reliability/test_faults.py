@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from iqm_bridge.core.journal import Journal
+from iqm_bridge.core import run
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
 from iqm_bridge.core.submit import Connection
+from iqm_bridge.core.submit.journal import Journal
 from iqm_bridge.emulator import Emulator, FaultOptions
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))

@@ -10,11 +10,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iqm_bridge.core import GATES, Circuit, Conditional, Delay, Gate, IQMBridgeError, Measure
+from iqm_bridge.core import (
+    GATES,
+    Circuit,
+    Conditional,
+    Delay,
+    Gate,
+    IQMBridgeError,
+    Measure,
+    prepare,
+)
+from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.ir import Barrier, Reset
-from iqm_bridge.core.pipeline import prepare_one
-from iqm_bridge.core.serialize import from_iqm_circuit, to_iqm_circuit
-from iqm_bridge.core.validation import validate_native
+from iqm_bridge.core.submit.serialize import from_iqm_circuit, to_iqm_circuit
 from iqm_bridge.emulator._machines import get_machine
 
 LATTICE = get_machine("garnet").device
@@ -62,7 +70,7 @@ def messy_circuits(draw: st.DrawFn) -> Circuit:
 
 def _exercise(circuit: Circuit, device: Any) -> None:
     try:
-        native = prepare_one(circuit, device, level=1)
+        (native,) = prepare([circuit], device, level=1)
     except IQMBridgeError:
         return
     except Exception as exc:  # pragma: no cover - the failure this test exists to catch

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from iqm_bridge.core.journal import Journal
+from iqm_bridge.core import run
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
 from iqm_bridge.core.submit import Connection, Job, JobStatus
+from iqm_bridge.core.submit.journal import Journal
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _rel import x_ghz_circuit  # noqa: E402
@@ -52,7 +52,7 @@ def _interrupt_sleep(monkeypatch: pytest.MonkeyPatch, after: int = 2) -> None:
         time.sleep(min(seconds, 0.05))
 
     fake = types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic, time=time.time)
-    monkeypatch.setattr("iqm_bridge.core.jobs.time", fake)
+    monkeypatch.setattr("iqm_bridge.core.submit.jobs.time", fake)
 
 
 def _journal_status(conn: Connection, job: Job) -> str:

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 import requests
 
-from iqm_bridge.core._retry import _parse_retry_after
+from iqm_bridge.core import run
 from iqm_bridge.core.errors import AmbiguousSubmissionError, ServerError
-from iqm_bridge.core.journal import Journal
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
-from iqm_bridge.core.submit import SUBMISSION_METADATA_KEY, Connection, RetryPolicy
+from iqm_bridge.core.submit import Connection, RetryPolicy
+from iqm_bridge.core.submit.journal import Journal
+from iqm_bridge.core.submit.transport import _parse_retry_after
+from iqm_bridge.core.wire import SUBMISSION_METADATA_KEY
 from iqm_bridge.emulator import FaultOptions
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -43,7 +44,8 @@ def _record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         time.sleep(seconds)
 
     fake = types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic, time=time.time)
-    monkeypatch.setattr("iqm_bridge.core.submit.time", fake)
+    monkeypatch.setattr("iqm_bridge.core.submit.transport.time", fake)
+    monkeypatch.setattr("iqm_bridge.core.submit.connection.time", fake)
     return sleeps
 
 
@@ -123,7 +125,9 @@ def test_unavailable_server_is_a_clear_error_after_bounded_retries(
     emu.stop()  # the server goes away for good
     sleeps = _record_sleeps(monkeypatch)
     with pytest.raises(
-        ServerError, match=f"fetching (results of )?job {job.job_id} failed: ConnectionError"
+        ServerError,
+        match=f"cannot connect to the IQM server .*connection refused.* fetching (results of )?job "
+        f"{job.job_id}",
     ):
         job.result(timeout=30)
     assert len(sleeps) == 2  # three tries, two pauses
@@ -230,6 +234,6 @@ def test_a_failed_about_is_asked_again(
 def test_malformed_about_means_no_deduplication(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = Connection("http://127.0.0.1:9", journal=None)
     fake = types.SimpleNamespace(get_about=lambda: {"features": "idempotent-submission"})
-    monkeypatch.setattr(conn, "_client", fake)
+    monkeypatch.setattr(conn.transport, "_client", fake)
     assert conn.idempotent_submissions is False
     assert json.dumps(conn._idempotent) == "false"

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from iqm_bridge.core._retry import exception_chain
+from iqm_bridge.core import run
 from iqm_bridge.core.errors import IQMBridgeError
-from iqm_bridge.core.journal import Journal
 from iqm_bridge.core.options import RunOptions
-from iqm_bridge.core.pipeline import run
 from iqm_bridge.core.submit import Connection, RetryPolicy
+from iqm_bridge.core.submit.journal import Journal
+from iqm_bridge.core.submit.transport import exception_chain
 from iqm_bridge.emulator import Emulator, FaultOptions
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "reliability"))
@@ -125,7 +125,7 @@ def test_server_logs_nothing_secret_when_a_job_crashes(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("simulated worker crash")
 
-    monkeypatch.setattr(_app, "run_circuit", boom)
+    monkeypatch.setattr(_app, "run_plan", boom)
     with Emulator(machine="garnet", noise=False, token=TOKEN) as url:
         _debug_everywhere(caplog)
         conn = Connection(url, token=TOKEN, journal=None)

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import sympy
 
+from iqm_bridge.core import NoMeasurementWarning
+
 cirq = pytest.importorskip("cirq")
 
 from iqm_bridge.adapters.cirq import IQMResult, IQMSampler  # noqa: E402
 from iqm_bridge.core.errors import (  # noqa: E402
-    CircuitValidationError,
     ConfigurationError,
     UnboundParameterError,
     UnknownOptionError,
@@ -213,8 +214,15 @@ def test_device_qubits_run_in_place(sampler: IQMSampler) -> None:
 
 def test_errors_no_measurement_unbound_and_options(sampler: IQMSampler, garnet: Any) -> None:
     (a,) = cirq.LineQubit.range(1)
-    with pytest.raises(CircuitValidationError, match="no measurement"):
-        sampler.run(cirq.Circuit(cirq.X(a)))
+    with pytest.warns(NoMeasurementWarning, match="no measurements"):
+        silent = sampler.run(cirq.Circuit(cirq.X(a)), repetitions=5)
+    assert dict(silent.records) == {}
+    for bad in ("10", 2.5, None):
+        with pytest.raises(ConfigurationError, match="repetitions"):
+            sampler.run(cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=bad)
+    assert sampler.run(
+        cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=np.int64(7)
+    ).repetitions == 7
     t = sympy.Symbol("theta")
     with pytest.raises(UnboundParameterError, match="'theta'"):
         sampler.run(cirq.Circuit(cirq.X(a) ** t, cirq.measure(a, key="m")))

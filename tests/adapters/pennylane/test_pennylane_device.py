@@ -13,12 +13,12 @@ from pennylane import numpy as pnp  # noqa: E402
 from pennylane.exceptions import DeviceError  # noqa: E402
 
 from iqm_bridge.adapters.pennylane import IQMDevice  # noqa: E402
+from iqm_bridge.core.compiler.templates import template_cache_info  # noqa: E402
 from iqm_bridge.core.errors import (  # noqa: E402
     ConfigurationError,
     QubitNotOnDeviceError,
     UnknownOptionError,
 )
-from iqm_bridge.core.templates import template_cache_info  # noqa: E402
 
 SHOTS = 4000
 

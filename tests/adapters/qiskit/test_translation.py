@@ -13,7 +13,8 @@ from qiskit.circuit import Parameter
 from qiskit.circuit.library import RGate
 
 from iqm_bridge.adapters.qiskit import IQMBackend, IQMProvider, MoveGate, to_ir
-from iqm_bridge.adapters.qiskit._job import hex_counts_and_memory
+from iqm_bridge.adapters.qiskit._job import IQMResult, experiment_result
+from iqm_bridge.core import CircuitResult
 from iqm_bridge.core.errors import (
     ConfigurationError,
     QubitNotOnDeviceError,
@@ -22,7 +23,7 @@ from iqm_bridge.core.errors import (
     UnsupportedOperationError,
     UnwrittenMeasurementKeyError,
 )
-from iqm_bridge.core.ir import Conditional, Delay, Gate, Measure
+from iqm_bridge.core.ir import Conditional, Delay, Measure
 from iqm_bridge.core.keys import KeyMap, Register
 
 NAMES = tuple(f"QB{i + 1}" for i in range(6))
@@ -54,7 +55,7 @@ def test_keys_follow_registers_and_repetitions() -> None:
     ]
     assert layout.registers == (Register("a", 2), Register("b", 1))
     assert layout.columns is None
-    assert ir.metadata["iqm_bridge_registers"] == [["a", 2], ["b", 1]]
+    assert layout.keymap.registers == (Register("a", 2), Register("b", 1))
 
 
 def test_prx_special_cases_become_prx() -> None:
@@ -89,17 +90,19 @@ def test_delay_units_become_seconds() -> None:
         to_ir(qc2, NAMES)
 
 
-def test_if_test_on_zero_is_gate_then_conditional_inverse() -> None:
+def test_if_test_on_zero_and_else_branches_are_conditions_on_zero() -> None:
     qc = QuantumCircuit(2, 1)
     qc.measure(0, 0)
-    with qc.if_test((qc.clbits[0], 0)):
+    with qc.if_test((qc.clbits[0], 0)) as else_:
         qc.rx(0.7, 1)
+    with else_:
+        qc.x(1)
     ir, _ = to_ir(qc, NAMES)
-    ops = ir.operations
-    assert isinstance(ops[1], Gate) and ops[1].params == (0.7, 0.0)
-    assert isinstance(ops[2], Conditional)
-    assert ops[2].gate.params == (-0.7, 0.0)
-    assert ops[2].key == ops[0].key
+    _, on_zero, on_one = ir.operations
+    assert isinstance(on_zero, Conditional) and isinstance(on_one, Conditional)
+    assert (on_zero.value, on_zero.gate.params) == (0, (0.7, 0.0))
+    assert on_zero.key == ir.operations[0].key
+    assert (on_one.value, on_one.gate.params) == (1, (math.pi, 0.0))
 
 
 def test_if_test_errors() -> None:
@@ -143,7 +146,9 @@ def test_loose_clbits_are_refused() -> None:
 
 
 # ---------------------------------------------------------------------------- results
-def test_hex_counts_and_memory_match_a_per_shot_reference() -> None:
+def test_memory_and_counts_match_a_per_shot_reference() -> None:
+    """The qiskit result's raw hex memory, formatted memory and counts, against a plain loop
+    over the shots (fails if a register order or the bit order within a register flips)."""
     rng = np.random.default_rng(1)
     for width in (3, 64, 70):
         regs = (Register("a", width - 1), Register("b", 1))
@@ -156,10 +161,19 @@ def test_hex_counts_and_memory_match_a_per_shot_reference() -> None:
                 KeyMap.encode(regs[1], 1, 0): table[:, width - 1 :].tolist(),
             }
         )
-        counts, memory = hex_counts_and_memory(bits, None, True)
-        expected = [hex(int("".join(map(str, row[::-1])), 2)) for row in table.tolist()]
-        assert memory == expected
-        assert counts == dict(Counter(expected))
+        core = CircuitResult("c", bits, 300, "job", None, {}, {})
+        result = IQMResult(
+            backend_name="b", backend_version="1", job_id="job", success=True,
+            results=[experiment_result(core)],
+        )  # fmt: skip
+        rows = table.tolist()
+        hexes = [hex(int("".join(map(str, row[::-1])), 2)) for row in rows]
+        strings = [
+            f"{row[width - 1]} " + "".join(map(str, row[: width - 1][::-1])) for row in rows
+        ]
+        assert result.results[0].data.memory == hexes
+        assert result.get_memory() == strings
+        assert result.get_counts() == dict(Counter(strings))
 
 
 # ---------------------------------------------------------------------------- backend

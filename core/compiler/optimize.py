@@ -221,13 +221,7 @@ def fuse(circuit: Circuit) -> tuple[Circuit, dict[str, ParamValue]]:
             (q,) = op.gate.qubits
             flush(q)
             theta, phi = op.gate.params
-            push(
-                Conditional(
-                    Gate("prx", (q,), (theta, _phase_minus(phi, frame.get(q, 0.0)))),
-                    op.key,
-                    op.index,
-                )
-            )
+            push(op.with_gate(Gate("prx", (q,), (theta, _phase_minus(phi, frame.get(q, 0.0))))))
         elif isinstance(op, Reset):
             for q in op.qubits:
                 pend.pop(q, None)

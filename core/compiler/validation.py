@@ -142,6 +142,12 @@ def validate_native(circuit: Circuit, device: Device) -> None:
                     f"qubits are {_span(device.qubits)}"
                     + (f" and resonators {list(device.resonators)}" if device.resonators else "")
                 )
+        if isinstance(op, Conditional) and op.value != 1:
+            raise UnsupportedOperationError(
+                f"conditional gate {op.gate.name!r} on {op.gate.qubits} reads bit "
+                f"{op.key!r}[{op.index}] == {op.value}; IQM hardware conditions on 1 only: "
+                "lower the circuit first (iqm_bridge.core.lower / compile)"
+            )
         if isinstance(op, Gate | Conditional):
             gate = op.gate if isinstance(op, Conditional) else op
             native = "cc_prx" if isinstance(op, Conditional) else gate.name

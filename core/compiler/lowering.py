@@ -14,7 +14,7 @@ from iqm_bridge.core.gates import checked_gate_def, gate_def
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Operation
 from iqm_bridge.core.parameters import Expression, ParamValue
 
-__all__ = ["lower", "lower_gate"]
+__all__ = ["lower", "lower_conditional", "lower_gate"]
 
 _Recipe = tuple[tuple[str, tuple[int, ...], tuple[ParamValue, ...]], ...]
 
@@ -78,6 +78,34 @@ def lower_gate(gate: Gate) -> list[Gate]:
     ]
 
 
+def _inverse_prx(gate: Gate) -> Gate:
+    angle, phase = gate.params
+    return Gate("prx", gate.qubits, (-angle, phase))
+
+
+def lower_conditional(op: Conditional) -> list[Operation]:
+    """The natives of a classically controlled gate: ``cc_prx`` conditioned on a bit of 1.
+
+    A gate conditioned on 0 becomes the gate itself followed by its inverse conditioned on 1:
+    when the bit reads 1 the two cancel, when it reads 0 only the gate acts.
+
+    Raises:
+        UnsupportedOperationError: the gate does not lower to single-qubit ``prx`` only.
+    """
+    natives = lower_gate(op.gate)
+    if any(g.name != "prx" for g in natives):
+        raise UnsupportedOperationError(
+            f"classically controlled gate {op.gate.name!r} on {op.gate.qubits}: IQM "
+            "hardware can condition only single-qubit gates (cc_prx); condition each "
+            "single-qubit gate separately"
+        )
+    on_one = Conditional(Gate("prx", op.gate.qubits, (0.0, 0.0)), op.key, op.index, 1)
+    if op.value == 1:
+        return [on_one.with_gate(g) for g in natives]
+    undo = [on_one.with_gate(_inverse_prx(g)) for g in reversed(natives)]
+    return [*natives, *undo]
+
+
 def lower(circuit: Circuit) -> Circuit:
     """Lower every gate of ``circuit`` to natives; other operations pass through.
 
@@ -93,14 +121,7 @@ def lower(circuit: Circuit) -> Circuit:
         if isinstance(op, Gate):
             ops.extend(lower_gate(op))
         elif isinstance(op, Conditional):
-            natives = lower_gate(op.gate)
-            if any(g.name != "prx" for g in natives):
-                raise UnsupportedOperationError(
-                    f"classically controlled gate {op.gate.name!r} on {op.gate.qubits}: IQM "
-                    "hardware can condition only single-qubit gates (cc_prx); condition each "
-                    "single-qubit gate separately"
-                )
-            ops.extend(Conditional(g, op.key, op.index) for g in natives)
+            ops.extend(lower_conditional(op))
         else:
             ops.append(op)
     return circuit.with_operations(ops)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import ConfigurationError, MissingDependencyError
+from iqm_bridge.core.optional import install_hint
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,8 +40,8 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise MissingDependencyError(
-            "matplotlib is not installed, and iqm_bridge.core.plotting needs it: "
-            "pip install 'iqm-bridge[plot]'"
+            "matplotlib is not installed, and iqm_bridge.visualization needs it: "
+            f"{install_hint('plot')}"
         ) from exc
     return plt
 

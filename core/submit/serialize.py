@@ -17,14 +17,13 @@ from iqm_bridge.core.errors import (
 )
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
 from iqm_bridge.core.parameters import Expression
+from iqm_bridge.core.wire import QUBITS_METADATA_KEY
 
 if TYPE_CHECKING:
     from iqm.pulse.circuit_operations import Circuit as IQMCircuit
 
-__all__ = ["QUBITS_METADATA_KEY", "from_iqm_circuit", "from_wire_dict", "to_iqm_circuit"]
+__all__ = ["from_iqm_circuit", "from_wire_dict", "to_iqm_circuit"]
 
-QUBITS_METADATA_KEY = "iqm_bridge_qubits"
-"""Circuit metadata entry that carries the circuit's qubit order (idle qubits included)."""
 
 
 def _angle(gate: Gate, index: int) -> float:
@@ -75,6 +74,12 @@ def to_iqm_circuit(circuit: Circuit) -> IQMCircuit:
             measured[op.key] = op.qubits
             append(CircuitOperation("measure", op.qubits, args))
         elif isinstance(op, Conditional):
+            if op.value != 1:
+                raise UnsupportedOperationError(
+                    f"gate {op.gate.name!r} on {op.gate.qubits} is conditioned on bit "
+                    f"{op.key!r}[{op.index}] reading {op.value}; IQM hardware conditions on 1 "
+                    "only: lower the circuit first (iqm_bridge.core.lower)"
+                )
             if op.gate.name != "prx":
                 raise UnsupportedOperationError(
                     f"classically controlled gate {op.gate.name!r} on {op.gate.qubits}: only "

@@ -7,6 +7,7 @@ data directory; ``IQM_BRIDGE_JOURNAL`` sets another path, or ``off`` to keep no 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -17,7 +18,31 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["Journal", "JournalEntry", "default_journal"]
+from iqm_bridge.core.errors import ConfigurationError
+
+__all__ = [
+    "AMBIGUOUS",
+    "EMBEDDED_URL_PREFIX",
+    "Journal",
+    "JournalBusyError",
+    "JournalEntry",
+    "default_journal",
+]
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_URL_PREFIX = "embedded:"
+"""Journal URLs of jobs made on the embedded emulator: ``embedded:<machine>``. Its port
+changes from process to process, so a later process reaches such a job by starting the
+embedded emulator again (it keeps its jobs in a per-user database)."""
+
+LOCK_WAIT = 1.0
+"""Seconds a journal write waits for another process's lock before it gives up with a
+warning (the job itself is not affected)."""
+
+AMBIGUOUS = "ambiguous"
+"""Status of a journal entry for a submission whose answer was lost: the entry's id is
+``submission:<submission id>``, the circuit metadata the server-side job would carry."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -54,13 +79,21 @@ class Journal:
         path: the SQLite file.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], lock_wait: float = LOCK_WAIT) -> None:
         self.path = Path(path)
+        self.lock_wait = lock_wait
         self._lock = threading.Lock()
         self._con: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
+
+    def __getstate__(self) -> dict[str, object]:
+        # a copy (deepcopy, pickle) opens its own connection on first use
+        return {"path": self.path, "lock_wait": self.lock_wait}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["path"], state["lock_wait"])  # type: ignore[misc]
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -69,17 +102,36 @@ class Journal:
         with self._lock:
             if self._con is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute("PRAGMA synchronous=NORMAL")
-                con.execute(_SCHEMA)
+                try:
+                    con = sqlite3.connect(
+                        self.path, timeout=self.lock_wait, check_same_thread=False
+                    )
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.execute("PRAGMA synchronous=NORMAL")
+                    con.execute(_SCHEMA)
+                except sqlite3.DatabaseError as exc:
+                    raise self._unusable(exc) from None
                 self._con = con
             try:
                 yield self._con
                 self._con.commit()
+            except sqlite3.DatabaseError as exc:
+                self._con.rollback()
+                raise self._unusable(exc) from None
             except BaseException:
                 self._con.rollback()
                 raise
+
+    def _unusable(self, exc: sqlite3.DatabaseError) -> Exception:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            return JournalBusyError(
+                f"the job journal {self.path} is locked by another process (waited "
+                f"{self.lock_wait} s)"
+            )
+        return ConfigurationError(
+            f"the job journal {self.path} cannot be read ({exc}); move the file away (a new "
+            "one is made on the next job) or point IQM_BRIDGE_JOURNAL at another file"
+        )
 
     def close(self) -> None:
         """Close the journal's database connection (it reopens on the next use)."""
@@ -96,8 +148,9 @@ class Journal:
         num_circuits: int,
         shots: int,
         label: str | None = None,
+        status: str = "submitted",
     ) -> None:
-        """Remember a submitted job (status ``submitted``)."""
+        """Remember a submitted job (status ``submitted``, or :data:`AMBIGUOUS`)."""
         with self._db() as con:
             con.execute(
                 "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,7 +161,7 @@ class Journal:
                     time.time(),
                     num_circuits,
                     shots,
-                    "submitted",
+                    status,
                     label,
                 ),
             )
@@ -137,6 +190,10 @@ class Journal:
         with self._db() as con:
             row = con.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return JournalEntry(*row) if row else None
+
+
+class JournalBusyError(ConfigurationError):
+    """Another process holds the journal's lock for longer than :data:`LOCK_WAIT`."""
 
 
 def default_journal() -> Journal | None:

@@ -25,7 +25,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from iqm_bridge.core._dag import CircuitDag, build_dag
+from iqm_bridge.core.compiler.coupling import CouplingMap
+from iqm_bridge.core.compiler.dag import CircuitDag, build_dag
+from iqm_bridge.core.compiler.lowering import lower_gate
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import LocusNotSupportedError, UnsupportedOperationError
 from iqm_bridge.core.ir import (
@@ -34,8 +36,6 @@ from iqm_bridge.core.ir import (
     Operation,
     relabel,
 )
-from iqm_bridge.core.lowering import lower_gate
-from iqm_bridge.core.placement import CouplingMap
 
 __all__ = [
     "RoutingResult",

@@ -1,5 +1,4 @@
-"""``iqm-bridge run FILE.qasm``: the qiskit adapter's command, mounted through the
-``iqm_bridge.cli`` entry-point group so the core never imports qiskit."""
+"""``iqm-bridge run FILE.qasm``: run an OpenQASM file through the Qiskit adapter."""
 
 from __future__ import annotations
 
@@ -9,17 +8,18 @@ from typing import Any
 
 import click
 
-from iqm_bridge.adapters.qiskit._backend import IQMProvider
-from iqm_bridge.core.cli import (
-    catalogue_names,
+from iqm_bridge.cli._common import (
+    check_token_transport,
     clean_errors,
     counts_table,
     echo_json,
+    insecure_option,
     json_option,
     token_option,
     tokens_file_option,
 )
-from iqm_bridge.core.errors import ConfigurationError, MissingDependencyError
+from iqm_bridge.cli.machines import catalogue_names
+from iqm_bridge.core import ConfigurationError, MissingDependencyError
 
 __all__ = ["run"]
 
@@ -70,6 +70,7 @@ def _load_qasm(path: str) -> Any:
 )
 @token_option
 @tokens_file_option
+@insecure_option
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the result.")
 @json_option
 @clean_errors
@@ -80,6 +81,7 @@ def run(
     url: str | None,
     token: str | None,
     tokens_file: str | None,
+    insecure: bool,
     timeout: float | None,
     as_json: bool,
 ) -> None:
@@ -88,6 +90,11 @@ def run(
     Without --url (and IQM_SERVER_URL) it runs on the embedded emulator, on --machine
     (default garnet). Counts are qiskit-style bitstrings: classical bit 0 on the right.
     """
+    check_token_transport(url, token, insecure)
+    try:
+        from iqm_bridge.adapters.qiskit import IQMProvider
+    except ImportError as exc:
+        raise MissingDependencyError(f"'iqm-bridge run' needs qiskit ({exc})") from None
     circuit = _load_qasm(file)
     if url is None and machine is not None:
         names = catalogue_names()

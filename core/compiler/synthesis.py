@@ -33,8 +33,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from iqm_bridge.core.compiler.optimize import zxz_angles
 from iqm_bridge.core.ir import Circuit, Gate, Operation
-from iqm_bridge.core.optimize import zxz_angles
 from iqm_bridge.core.parameters import Expression
 
 __all__ = ["TwoQubitSynthesis", "cz_count", "resynthesize", "synthesize"]

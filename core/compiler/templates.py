@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from iqm_bridge.core.compiler import CompileResult, compile
+from iqm_bridge.core.compiler.pipeline import CompileResult, compile
+from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import NonFiniteParameterError, UnboundParameterError
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Operation
 from iqm_bridge.core.parameters import Expression
-from iqm_bridge.core.validation import validate_native
 
 __all__ = ["Template", "clear_template_cache", "get_template", "template_cache_info"]
 
@@ -145,7 +145,7 @@ class Template:
             if conditional:
                 old = ops[pos]
                 assert isinstance(old, Conditional)
-                ops[pos] = Conditional(new, old.key, old.index)
+                ops[pos] = old.with_gate(new)
             else:
                 ops[pos] = new
         return self.result.circuit.with_operations(ops)

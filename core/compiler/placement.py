@@ -7,7 +7,7 @@ coupler). Placement prefers, in order:
 1. a *perfect* layout, where every interacting pair of logical qubits sits on a coupler
    (found by subgraph isomorphism with rustworkx's VF2), choosing among the candidates the one
    with the lowest calibration cost;
-2. otherwise the best of a few SABRE layout trials (see :mod:`iqm_bridge.core.routing`),
+2. otherwise the best of a few SABRE layout trials (see :mod:`iqm_bridge.core.compiler.routing`),
    seeded by a calibration-aware greedy layout and random ones.
 """
 
@@ -20,118 +20,25 @@ from collections.abc import Mapping, Sequence
 import attrs
 import rustworkx as rx
 
+from iqm_bridge.core.compiler.coupling import CouplingMap
+from iqm_bridge.core.compiler.dag import build_dag
+from iqm_bridge.core.compiler.routing import SabreTrial, sabre_trial
 from iqm_bridge.core.device import Device
-from iqm_bridge.core.errors import CircuitValidationError
+from iqm_bridge.core.errors import CircuitValidationError, QubitNotOnDeviceError
+from iqm_bridge.core.ir import Circuit, Gate
 
 __all__ = [
-    "CouplingMap",
-    "coupling_map",
+    "LATTICE_POLICY",
+    "LatticePolicy",
+    "given_layout",
     "greedy_layout",
     "layout_cost",
+    "one_qubit_load",
     "perfect_layout",
+    "place_lattice",
+    "star_layout",
     "trivial_layout",
 ]
-
-_DEFAULT_CZ_ERROR = 0.01
-_DEFAULT_1Q_ERROR = 0.001
-_DEFAULT_READOUT_ERROR = 0.02
-
-
-@attrs.frozen(slots=True, eq=False)
-class CouplingMap:
-    """The qubits of a square-lattice device as the router sees them.
-
-    Attributes:
-        qubits: physical qubit names; index ``i`` in the other fields refers to ``qubits[i]``.
-        neighbors: for each qubit, the qubits it shares a ``cz`` with.
-        dist: all-pairs shortest-path distances (``len(qubits)`` when disconnected).
-        edge_cost: ``(i, j)`` (both orders) -> ``-log`` of the CZ fidelity.
-        qubit_cost: per qubit, ``-log`` of its single-qubit and readout fidelities.
-        graph: the undirected rustworkx graph (node index = qubit index).
-    """
-
-    qubits: tuple[str, ...]
-    neighbors: tuple[tuple[int, ...], ...]
-    dist: tuple[tuple[int, ...], ...]
-    edge_cost: Mapping[tuple[int, int], float]
-    qubit_cost: tuple[float, ...]
-    graph: rx.PyGraph
-
-    @property
-    def index(self) -> dict[str, int]:
-        """Qubit name -> index."""
-        return {q: i for i, q in enumerate(self.qubits)}
-
-
-def _neglog(fid: float | None, default_err: float) -> float:
-    if fid is None or not 0.0 < fid <= 1.0:
-        return -math.log1p(-default_err)
-    return -math.log(max(fid, 1e-9))
-
-
-def _device_key(device: Device) -> tuple[object, ...]:
-    return (device.name, device.qubits, device.coupling_edges, id(device.calibration))
-
-
-_CACHE: dict[tuple[object, ...], CouplingMap] = {}
-
-
-def coupling_map(device: Device) -> CouplingMap:
-    """The coupling map of a device's qubits (cached per device layout and calibration).
-
-    Only qubits with a calibrated ``prx`` (when the device lists ``prx`` at all) are used;
-    resonators are left out (MOVE routing handles them).
-    """
-    key = _device_key(device)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    prx = device.loci("prx")
-    qubits = tuple(q for q in device.qubits if not prx or (q,) in prx)
-    index = {q: i for i, q in enumerate(qubits)}
-    graph = rx.PyGraph()
-    graph.add_nodes_from(range(len(qubits)))
-    neighbors: list[set[int]] = [set() for _ in qubits]
-    cal = device.calibration
-    edge_cost: dict[tuple[int, int], float] = {}
-    for locus in device.loci("cz"):
-        if len(locus) != 2 or locus[0] not in index or locus[1] not in index:
-            continue
-        a, b = index[locus[0]], index[locus[1]]
-        if b in neighbors[a]:
-            continue
-        neighbors[a].add(b)
-        neighbors[b].add(a)
-        graph.add_edge(a, b, None)
-        fid = None
-        if cal is not None:
-            fid = cal.cz_fidelity.get(
-                (locus[0], locus[1]), cal.cz_fidelity.get((locus[1], locus[0]))
-            )
-        cost = _neglog(fid, _DEFAULT_CZ_ERROR)
-        edge_cost[(a, b)] = edge_cost[(b, a)] = cost
-    qubit_cost = []
-    for q in qubits:
-        prx_f = cal.prx_fidelity.get(q) if cal is not None else None
-        ro_f = cal.readout_fidelity.get(q) if cal is not None else None
-        qubit_cost.append(_neglog(prx_f, _DEFAULT_1Q_ERROR) + _neglog(ro_f, _DEFAULT_READOUT_ERROR))
-    n = len(qubits)
-    dist: tuple[tuple[int, ...], ...] = ()
-    if n:
-        raw = rx.distance_matrix(graph, null_value=float(n))
-        dist = tuple(tuple(int(x) for x in row) for row in raw.tolist())
-    cmap = CouplingMap(
-        qubits=qubits,
-        neighbors=tuple(tuple(sorted(s)) for s in neighbors),
-        dist=dist,
-        edge_cost=edge_cost,
-        qubit_cost=tuple(qubit_cost),
-        graph=graph,
-    )
-    if len(_CACHE) > 32:
-        _CACHE.clear()
-    _CACHE[key] = cmap
-    return cmap
 
 
 def trivial_layout(num_logical: int, cmap: CouplingMap) -> list[int]:
@@ -332,3 +239,183 @@ def greedy_layout(
         layout[q] = pick
         free.discard(pick)
     return layout
+
+
+# ---------------------------------------------------------------------------------------------
+# the placement policy of each optimisation level
+
+
+@attrs.frozen(slots=True)
+class LatticePolicy:
+    """How hard placement tries on a square lattice at one optimisation level.
+
+    Attributes:
+        search: look for a perfect layout and run layout trials (else: trivial layout).
+        trials: SABRE layout trials.
+        iterations: forward-backward refinements per trial.
+        budget_gates: per trial, gates the SABRE passes may visit; small circuits get more
+            trials (up to ``max_trials``) within ``trials * budget_gates``. 0: no extra trials.
+        max_trials: the cap on trials that the budget may grant.
+        routing_trials: extra routings of the chosen layout with other tie-breaks.
+    """
+
+    search: bool
+    trials: int = 0
+    iterations: int = 0
+    budget_gates: int = 0
+    max_trials: int = 30
+    routing_trials: int = 0
+
+
+LATTICE_POLICY: dict[int, LatticePolicy] = {
+    0: LatticePolicy(search=False),
+    1: LatticePolicy(search=False),
+    2: LatticePolicy(search=True, trials=4, iterations=1),
+    3: LatticePolicy(search=True, trials=6, iterations=1, budget_gates=600, routing_trials=4),
+}
+"""Placement effort per optimisation level (see :func:`place_lattice`)."""
+
+
+def given_layout(
+    circuit: Circuit, layout: Mapping[str, str] | Sequence[str], device: Device
+) -> dict[str, str]:
+    """A user's initial layout, checked: every circuit qubit on its own device qubit.
+
+    Args:
+        circuit: the circuit being placed.
+        layout: logical -> physical, or physical names in ``circuit.qubits`` order.
+        device: the target device.
+
+    Raises:
+        CircuitValidationError: a qubit left out, or two on one physical qubit.
+        QubitNotOnDeviceError: a physical name the device does not have.
+    """
+    if isinstance(layout, Mapping):
+        given = dict(layout)
+    else:
+        if len(layout) != len(circuit.qubits):
+            raise CircuitValidationError(
+                f"initial_layout lists {len(layout)} physical qubits for a circuit of "
+                f"{len(circuit.qubits)}; give one per circuit qubit, in circuit order"
+            )
+        given = dict(zip(circuit.qubits, layout, strict=True))
+    missing = [q for q in circuit.qubits if q not in given]
+    if missing:
+        raise CircuitValidationError(
+            f"initial_layout does not place circuit qubit(s) {missing}; map every qubit"
+        )
+    for q, p in given.items():
+        if p not in device.qubits:
+            raise QubitNotOnDeviceError(
+                f"initial_layout puts {q!r} on {p!r}, which is not a qubit of {device.name}"
+            )
+    if len(set(given.values())) != len(given):
+        raise CircuitValidationError("initial_layout maps two circuit qubits to one physical qubit")
+    return given
+
+
+def star_layout(circuit: Circuit, device: Device, level: int) -> dict[str, str]:
+    """Logical -> physical on a resonator star: the busiest qubits on the best-calibrated.
+
+    Below level 2 the qubits take the resonator-coupled qubits in device order.
+
+    Raises:
+        CircuitValidationError: more circuit qubits than qubits coupled to a resonator.
+    """
+    capable = [
+        q
+        for q in device.qubits
+        if any(
+            (q, cr) in device.loci("cz") or (q, cr) in device.loci("move")
+            for cr in device.resonators
+        )
+    ]
+    if len(circuit.qubits) > len(capable):
+        raise CircuitValidationError(
+            f"the circuit has {len(circuit.qubits)} qubits but {device.name} has only "
+            f"{len(capable)} qubits coupled to a resonator"
+        )
+    if level < 2:
+        return dict(zip(circuit.qubits, capable, strict=False))
+    cal = device.calibration
+    move_ok = {q for q in capable for cr in device.resonators if (q, cr) in device.loci("move")}
+
+    def quality(p: str) -> tuple[int, float]:
+        err = 0.0
+        if cal is not None:
+            err += 1.0 - cal.prx_fidelity.get(p, 0.999)
+            err += 1.0 - cal.readout_fidelity.get(p, 0.98)
+            for cr in device.resonators:
+                err += 1.0 - cal.cz_fidelity.get((p, cr), cal.cz_fidelity.get((cr, p), 0.99))
+        return (0 if p in move_ok else 1, err)
+
+    busy: dict[str, int] = dict.fromkeys(circuit.qubits, 0)
+    for op in circuit.operations:
+        if isinstance(op, Gate) and len(op.qubits) == 2:
+            for q in op.qubits:
+                busy[q] += 1
+    logical = sorted(circuit.qubits, key=lambda q: -busy[q])
+    physical = sorted(capable, key=quality)
+    return dict(zip(logical, physical, strict=False))
+
+
+def one_qubit_load(circuit: Circuit) -> list[int]:
+    """Per circuit qubit, how many single-qubit operations (and measurements) act on it."""
+    index = {q: i for i, q in enumerate(circuit.qubits)}
+    load = [0] * len(circuit.qubits)
+    for op in circuit.operations:
+        if len(op.qubits) == 1:
+            load[index[op.qubits[0]]] += 1
+    return load
+
+
+def place_lattice(
+    lowered: Circuit, cmap: CouplingMap, level: int, seed: int | None
+) -> tuple[SabreTrial, str]:
+    """The chosen routing (initial layout and recorded schedule) and the strategy's name.
+
+    With a search policy (level 2 and up): a perfect layout when one exists; else SABRE
+    layout trials, ranked by the CZ count their routing implies (a SWAP right after a gate on
+    its pair merges into it), then a few re-routings of the best layout at level 3.
+    """
+    policy = LATTICE_POLICY[min(level, 3)]
+    qindex = {q: i for i, q in enumerate(lowered.qubits)}
+    dag = build_dag(lowered.operations, qindex)
+    n = len(lowered.qubits)
+    rng = random.Random(seed)
+    if not policy.search:
+        return sabre_trial(dag, trivial_layout(n, cmap), cmap, rng, iterations=0), "trivial"
+    load = one_qubit_load(lowered)
+    perfect = perfect_layout(n, dag.pairs, load, cmap)
+    if perfect is not None:
+        return sabre_trial(dag, perfect, cmap, rng, iterations=0), "perfect"
+    num_gates = len(dag.pairs)
+    # small circuits get more trials: the budget counts the gates that the SABRE passes
+    # visit, which is what their time is proportional to
+    trials = policy.trials
+    budget = trials * policy.budget_gates
+    per_trial = max(1, num_gates * (2 * policy.iterations + 1))
+    trials = max(trials, min(policy.max_trials, budget // per_trial))
+    scored: list[tuple[tuple[int, int, float], SabreTrial]] = []
+    for t in range(trials):
+        if t == 0:
+            init = greedy_layout(n, dag.pairs, cmap)
+        elif t % 2 == 1:
+            init = greedy_layout(n, dag.pairs, cmap, rng)
+        else:
+            perm = list(range(len(cmap.qubits)))
+            rng.shuffle(perm)
+            init = perm[:n]
+        trial = sabre_trial(dag, init, cmap, rng, iterations=policy.iterations)
+        if any(trial.layout == other.layout for _, other in scored):
+            continue
+        cost = layout_cost(trial.layout[:n], dag.pairs, load, cmap)
+        scored.append(((trial.cz_estimate(num_gates), trial.swaps, cost), trial))
+        if trial.swaps == 0:
+            break  # no trial can route with fewer CZ
+    best = min(scored, key=lambda item: item[0])[1]
+    for _ in range(policy.routing_trials):
+        other = sabre_trial(dag, best.layout, cmap, rng, iterations=0)
+        if other.cz_estimate(num_gates) < best.cz_estimate(num_gates):
+            best = other
+    return best, "sabre"

@@ -1,0 +1,139 @@
+"""What every command shares: one-line errors, JSON output, tables, server options."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from iqm_bridge.core import ConfigurationError, IQMBridgeError
+
+__all__ = [
+    "DEBUG_ENV",
+    "check_token_transport",
+    "clean_errors",
+    "counts_table",
+    "echo_json",
+    "fmt",
+    "insecure_option",
+    "json_option",
+    "table",
+    "token_option",
+    "tokens_file_option",
+    "url_option",
+    "us",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEBUG_ENV = "IQM_BRIDGE_DEBUG"
+
+
+def clean_errors(fn: F) -> F:
+    """Turn every error into one line on stderr and exit code 1 (``IQM_BRIDGE_DEBUG=1``: raise)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+            sys.stderr.close()
+            raise click.exceptions.Exit(1) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            message = str(exc)
+            if not isinstance(exc, IQMBridgeError):
+                message = f"{type(exc).__name__}: {message}"
+            raise click.ClickException(" ".join(message.split())) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON."""
+    click.echo(json.dumps(data, indent=2))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], right: Iterable[int] = ()) -> str:
+    """A plain text table; the columns numbered in ``right`` are right-aligned."""
+    cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], len(v))
+    right_cols = set(right)
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if i in right_cols else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(list(headers)), *(line(row) for row in cells)])
+
+
+def counts_table(counts: Mapping[str, int]) -> str:
+    """Outcomes by count, with their share."""
+    total = sum(counts.values()) or 1
+    rows = [
+        (k, v, f"{100 * v / total:.1f}")
+        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return table(("OUTCOME", "COUNT", "%"), rows, right=(1, 2))
+
+
+def fmt(value: float | None, digits: int = 4) -> str | None:
+    """A figure with ``digits`` decimals, or ``None``."""
+    return None if value is None else f"{value:.{digits}f}"
+
+
+def us(value: float | None) -> str | None:
+    """Seconds as microseconds with one decimal, or ``None``."""
+    return None if value is None else f"{value * 1e6:.1f}"
+
+
+def check_token_transport(url: str | None, token: str | None, insecure: bool) -> None:
+    """Refuse to send a token over plain http to another machine unless ``--insecure``.
+
+    Raises:
+        ConfigurationError: a token would travel in clear text and ``insecure`` is False.
+    """
+    if url is None:
+        return
+    from iqm_bridge.core.submit.connection import insecure_token_host
+
+    host = insecure_token_host(url, token)
+    if host is not None and not insecure:
+        raise ConfigurationError(
+            f"refusing to send the API token over plain http to {host}: anyone on the way "
+            "could read it; use an https:// URL, or pass --insecure if you accept that"
+        )
+
+
+url_option = click.option(
+    "--url",
+    envvar="IQM_SERVER_URL",
+    default=None,
+    help="IQM server root URL (default: IQM_SERVER_URL, else the emulator).",
+)
+token_option = click.option(
+    "--token", default=None, help="API token (default: IQM_TOKEN as iqm-client reads it)."
+)
+tokens_file_option = click.option(
+    "--tokens-file", default=None, help="Tokens file (default: IQM_TOKENS_FILE)."
+)
+insecure_option = click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow sending the token over plain http to another machine.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
