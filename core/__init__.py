@@ -8,6 +8,7 @@ where it is first needed).
 """
 
 from iqm_bridge.core.compiler import (
+    DEFAULT_LEVEL,
     CompileReport,
     CompileResult,
     Template,
@@ -74,6 +75,7 @@ from iqm_bridge.core.submit import (
 
 __all__ = [
     "AUTO",
+    "DEFAULT_LEVEL",
     "DEVICE",
     "FREE",
     "GATES",

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from iqm_bridge.core.compiler import get_template, validate_native
+from iqm_bridge.core.compiler import DEFAULT_LEVEL, get_template, validate_native
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import (
     CircuitValidationError,
@@ -51,6 +51,7 @@ __all__ = [
     "Executor",
     "NoMeasurementWarning",
     "Program",
+    "check_settings",
     "natives_for",
     "placement_of",
     "prepare",
@@ -188,7 +189,7 @@ def placement_of(program: Program) -> tuple[str, Mapping[str, str] | None]:
 
 
 def natives_for(
-    program: Program, device: Device, *, level: int = 2, seed: int | None = None
+    program: Program, device: Device, *, level: int = DEFAULT_LEVEL, seed: int | None = None
 ) -> list[Circuit]:
     """The native circuits that run for ``program`` on ``device``, one per binding.
 
@@ -220,6 +221,23 @@ def natives_for(
     return [attrs.evolve(c, name=circuit.name, metadata=meta) for c in made]
 
 
+def check_settings(
+    level: Any = DEFAULT_LEVEL, seed: Any = None, max_circuits: Any = None
+) -> tuple[int, int | None, int | None]:
+    """The door's own settings, checked once for every adapter: the optimisation level
+    (0-3), the compiler's seed (a whole number >= 0 or ``None``) and ``max_circuits`` (>= 1
+    or ``None``).
+
+    Raises:
+        ConfigurationError: a value of the wrong type or out of range (the message names it).
+    """
+    return (
+        _check_int("optimization level", level, 0, 3),
+        None if seed is None else _check_int("seed", seed, 0),
+        None if max_circuits is None else _check_int("max_circuits", max_circuits, 1),
+    )
+
+
 class Executor:
     """Turns programs into one job on a connection's quantum computer.
 
@@ -238,17 +256,13 @@ class Executor:
         self,
         connection: Connection,
         *,
-        level: int = 2,
+        level: int = DEFAULT_LEVEL,
         seed: int | None = None,
         max_circuits: int | None = None,
         options: RunOptions | None = None,
     ) -> None:
         self.connection = connection
-        self.level = _check_int("optimization level", level, 0, 3)
-        self.seed = None if seed is None else _check_int("seed", seed, 0)
-        self.max_circuits = (
-            None if max_circuits is None else _check_int("max_circuits", max_circuits, 1)
-        )
+        self.level, self.seed, self.max_circuits = check_settings(level, seed, max_circuits)
         self.options = options or RunOptions()
         self.options.check()
 
@@ -402,7 +416,7 @@ def prepare(
     circuits: Sequence[Circuit],
     device: Device,
     *,
-    level: int = 2,
+    level: int = DEFAULT_LEVEL,
     seed: int | None = None,
     placement: str = AUTO,
 ) -> list[Circuit]:
@@ -420,7 +434,7 @@ def run(
     options: RunOptions | None = None,
     *,
     max_circuits: int | None = None,
-    level: int = 2,
+    level: int = DEFAULT_LEVEL,
     seed: int | None = None,
     placement: str = AUTO,
 ) -> Job:

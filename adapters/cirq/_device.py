@@ -15,6 +15,7 @@ import networkx as nx
 from iqm_bridge.adapters.cirq._convert import from_native, to_ir
 from iqm_bridge.adapters.cirq._gates import IQMMoveGate
 from iqm_bridge.core import (
+    DEFAULT_LEVEL,
     CircuitValidationError,
     Device,
     LocusNotSupportedError,
@@ -153,7 +154,7 @@ class IQMDevice(cirq.Device):
         circuit: cirq.AbstractCircuit,
         *,
         initial_mapping: Mapping[cirq.Qid, cirq.NamedQubit] | None = None,
-        level: int = 2,
+        level: int = DEFAULT_LEVEL,
         seed: int | None = None,
     ) -> tuple[cirq.Circuit, dict[cirq.Qid, cirq.NamedQubit], dict[cirq.Qid, cirq.NamedQubit]]:
         """Place, route (SWAPs on lattices, MOVEs on stars), lower and fuse a circuit.

@@ -28,6 +28,7 @@ from iqm_bridge.adapters.cirq._convert import (
 from iqm_bridge.adapters.cirq._device import IQMDevice
 from iqm_bridge.adapters.cirq._results import IQMResult, ResultMetadata, records_from_bits
 from iqm_bridge.core import (
+    DEFAULT_LEVEL,
     DEVICE,
     FREE,
     Batch,
@@ -175,7 +176,7 @@ class IQMSampler(cirq.Sampler):
         token: str | None = None,
         *,
         max_circuits: int | None = None,
-        level: int = 2,
+        level: int = DEFAULT_LEVEL,
         seed: int | None = None,
         connection: Connection | None = None,
         run_sweep_timeout: float | None = None,

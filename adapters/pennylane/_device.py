@@ -42,6 +42,7 @@ from iqm_bridge.adapters.pennylane._mcm import (
 from iqm_bridge.adapters.pennylane._results import NotComputed, tape_results
 from iqm_bridge.adapters.pennylane._translate import qubit_name, translate
 from iqm_bridge.core import (
+    DEFAULT_LEVEL,
     ConfigurationError,
     Connection,
     Executor,
@@ -49,6 +50,7 @@ from iqm_bridge.core import (
     QubitNotOnDeviceError,
     RunOptions,
 )
+from iqm_bridge.core.execute import check_settings
 
 __all__ = ["IQMDevice"]
 
@@ -130,7 +132,7 @@ class IQMDevice(Device):
         token: str | None = None,
         placement: Mapping[Any, str] | None = None,
         max_circuits: int | None = None,
-        optimization_level: int = 2,
+        optimization_level: int = DEFAULT_LEVEL,
         seed: int | None = None,
         connection: Connection | None = None,
         **run_options: Any,
@@ -139,19 +141,13 @@ class IQMDevice(Device):
         if "shots" in run_options:  # pragma: no cover - shots is a named argument
             run_options.pop("shots")
         self._run_options = RunOptions.from_kwargs(**run_options)
-        if max_circuits is not None and max_circuits < 1:
-            raise ConfigurationError(f"max_circuits={max_circuits} must be at least 1")
-        if optimization_level not in (0, 1, 2, 3):
-            raise ConfigurationError(
-                f"optimization_level={optimization_level!r} must be 0, 1, 2 or 3"
-            )
+        self._level, self._seed, self._max_circuits = check_settings(
+            optimization_level, seed, max_circuits
+        )
         self._url = url
         self._quantum_computer = quantum_computer
         self._token = token
         self._connection = connection
-        self._max_circuits = max_circuits
-        self._level = optimization_level
-        self._seed = seed
         self._placement = self._check_placement(placement)
 
     # ------------------------------------------------------------------ configuration

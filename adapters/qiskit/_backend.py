@@ -23,6 +23,7 @@ from iqm_bridge.adapters.qiskit._job import IQMJob
 from iqm_bridge.adapters.qiskit._target import build_target
 from iqm_bridge.core import (
     AUTO,
+    DEFAULT_LEVEL,
     CircuitValidationError,
     ConfigurationError,
     Connection,
@@ -34,6 +35,7 @@ from iqm_bridge.core import (
     UnknownOptionError,
     to_iqm_circuit,
 )
+from iqm_bridge.core.execute import check_settings
 
 __all__ = ["IQMBackend", "IQMProvider"]
 
@@ -42,7 +44,7 @@ logger = logging.getLogger(__name__)
 _RUN_OPTION_NAMES = RunOptions.names()
 _BACKEND_ONLY = {
     "memory": False,
-    "optimization_level": 2,
+    "optimization_level": DEFAULT_LEVEL,
     "seed": None,
     "seed_simulator": None,
     "circuit_compilation_options": None,
@@ -148,9 +150,7 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
 
     @max_circuits.setter
     def max_circuits(self, value: int | None) -> None:
-        if value is not None and (isinstance(value, bool) or int(value) < 1):
-            raise ConfigurationError(f"max_circuits={value!r} must be None or at least 1")
-        self._max_circuits = None if value is None else int(value)
+        self._max_circuits = check_settings(max_circuits=value)[2]
 
     @property
     def client(self) -> Any:

@@ -9,6 +9,7 @@ once into a :class:`~.templates.Template` and bind many times.
 
 from iqm_bridge.core.compiler.lowering import lower, lower_gate
 from iqm_bridge.core.compiler.pipeline import (
+    DEFAULT_LEVEL,
     LEVELS,
     CompileReport,
     CompileResult,
@@ -26,6 +27,7 @@ from iqm_bridge.core.compiler.templates import (
 from iqm_bridge.core.compiler.validation import validate, validate_native
 
 __all__ = [
+    "DEFAULT_LEVEL",
     "LEVELS",
     "CompileReport",
     "CompileResult",

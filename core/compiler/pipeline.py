@@ -39,6 +39,7 @@ from iqm_bridge.core.parameters import Expression, ParamValue
 
 __all__ = [
     "LEVELS",
+    "DEFAULT_LEVEL",
     "CompileReport",
     "CompileResult",
     "CompileState",
@@ -312,6 +313,10 @@ _L2: tuple[tuple[str, Pass], ...] = (
 )
 
 LEVELS: dict[int, tuple[tuple[str, Pass], ...]] = {0: _BASE, 1: _L1, 2: _L2, 3: _L2}
+
+DEFAULT_LEVEL = 2
+"""The optimisation level every entry point uses unless the caller chooses one: the door,
+:func:`compile`, templates and each adapter's option all default to it."""
 """The named passes of each optimisation level, in order (level 3 differs from 2 only in its
 placement policy)."""
 
@@ -381,7 +386,7 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
     device: Device,
     *,
     seed: int | None = None,
-    level: int = 2,
+    level: int = DEFAULT_LEVEL,
     initial_layout: Mapping[str, str] | Sequence[str] | None = None,
 ) -> CompileResult:
     """Compile a circuit for a device: lower, place, route, optimise and validate.

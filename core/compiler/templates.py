@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from iqm_bridge.core.compiler.pipeline import CompileResult, compile
+from iqm_bridge.core.compiler.pipeline import DEFAULT_LEVEL, CompileResult, compile
 from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import NonFiniteParameterError, UnboundParameterError
@@ -192,7 +192,7 @@ def get_template(
     device: Device,
     *,
     seed: int | None = None,
-    level: int = 2,
+    level: int = DEFAULT_LEVEL,
     initial_layout: Mapping[str, str] | Sequence[str] | None = None,
 ) -> Template:
     """The compiled template of a (symbolic) circuit, from the cache when it was seen before.
