@@ -50,6 +50,7 @@ __all__ = [
     "Batch",
     "Executor",
     "NoMeasurementWarning",
+    "Prepared",
     "Program",
     "check_settings",
     "natives_for",
@@ -238,6 +239,25 @@ def check_settings(
     )
 
 
+@attrs.frozen(slots=True)
+class Prepared:
+    """What the door decided for one call, before anything is sent.
+
+    Attributes:
+        circuits: the native circuits, in order.
+        keymaps: how to read each circuit's results.
+        keep_shots: per circuit, the shots its result keeps (``None``: all the job runs).
+        options: the job's options (its shots are the largest any program asked for).
+        sizes: how many circuits each program made.
+    """
+
+    circuits: tuple[Circuit, ...]
+    keymaps: tuple[KeyMap, ...]
+    keep_shots: tuple[int | None, ...]
+    options: RunOptions
+    sizes: tuple[int, ...]
+
+
 class Executor:
     """Turns programs into one job on a connection's quantum computer.
 
@@ -280,24 +300,19 @@ class Executor:
         return natives_for(program, self.device, level=self.level, seed=self.seed)
 
     # ----------------------------------------------------------------------------- running
-    def submit(
+    def prepare(
         self, programs: Sequence[Program], options: RunOptions | None = None
-    ) -> Batch:
-        """Compile what needs it and submit every program's circuits as one job.
-
-        Args:
-            programs: the programs, in the order results come back.
-            options: run options for this call (default: the executor's).
-
-        Returns:
-            The handle of the job.
+    ) -> Prepared:
+        """Every decision for one call, without sending anything: the native circuits, how to
+        read them, and the options of the one job they make.
 
         Raises:
-            ConfigurationError: no programs, or a bad option.
-            CircuitValidationError: a circuit cannot run on the device.
+            CircuitValidationError: no programs (a ``ValueError``), or a circuit that cannot
+                run on the device.
+            ConfigurationError: a bad option.
         """
         if not programs:
-            raise ConfigurationError("nothing to run: the list of circuits is empty")
+            raise CircuitValidationError("nothing to run: the list of circuits is empty")
         opts = options or self.options
         shots = [opts.shots if p.shots is None else p.shots for p in programs]
         job_shots = max(shots)
@@ -313,17 +328,50 @@ class Executor:
                     f"circuit {circuit.name!r} has no measurements: it runs, but its result "
                     "has no bits",
                     NoMeasurementWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             natives = self.natives(program)
             keymap = program.result_keymap()
             circuits.extend(natives)
             keymaps.extend([keymap] * len(natives))
             keep.extend([None if n == job_shots else n] * len(natives))
+        sizes = tuple(p.size for p in programs)
+        return Prepared(tuple(circuits), tuple(keymaps), tuple(keep), opts, sizes)
+
+    def submit(
+        self, programs: Sequence[Program], options: RunOptions | None = None
+    ) -> Batch:
+        """Compile what needs it and submit every program's circuits as one job.
+
+        Args:
+            programs: the programs, in the order results come back.
+            options: run options for this call (default: the executor's).
+
+        Returns:
+            The handle of the job.
+
+        Raises:
+            CircuitValidationError: no programs (a ``ValueError``), or a circuit that cannot
+                run on the device.
+            ConfigurationError: a bad option.
+        """
+        p = self.prepare(programs, options)
         job = self.connection.submit(
-            circuits, opts, max_circuits=self.max_circuits, keymaps=keymaps, keep_shots=keep
+            p.circuits,
+            p.options,
+            max_circuits=self.max_circuits,
+            keymaps=p.keymaps,
+            keep_shots=p.keep_shots,
         )
-        return Batch(job, tuple(p.size for p in programs))
+        return Batch(job, p.sizes)
+
+    def job_definition(
+        self, programs: Sequence[Program], options: RunOptions | None = None
+    ) -> Any:
+        """The job :meth:`submit` would send (one job: ``max_circuits`` is not applied), as
+        iqm-client's ``CircuitJobDefinition``, without sending it."""
+        p = self.prepare(programs, options)
+        return self.connection.job_definition(p.circuits, p.options)
 
     def run(
         self,

@@ -294,7 +294,7 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
                 ``ValueError``), named in the message.
         """
         program = self._program(circuit, self._qubit_names(qubit_index_to_name), native_only=True)
-        return to_iqm_circuit(program.circuit)
+        return to_iqm_circuit(program.circuit, carry_qubits=False)
 
     def __repr__(self) -> str:
         return f"<IQMBackend {self.name!r} at {self._conn.url}>"

@@ -315,6 +315,14 @@ class Connection:
             # a full disk or a busy journal must not lose the job id: say it loudly
             logger.error("could not write job %s to the journal %s: %s", job_id, self.journal, exc)
 
+    def job_definition(
+        self, circuits: Sequence[Circuit], options: RunOptions | None = None
+    ) -> Any:
+        """iqm-client's ``CircuitJobDefinition`` for native circuits, without sending it."""
+        opts = options or RunOptions()
+        opts.check()
+        return self._definition([to_iqm_circuit(c) for c in circuits], opts)
+
     def _definition(self, circuits: list[Any], opts: RunOptions) -> Any:
         from iqm.station_control.interface.models.circuit import (
             CircuitJobDefinition,

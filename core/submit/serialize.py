@@ -36,9 +36,14 @@ def _angle(gate: Gate, index: int) -> float:
     return value
 
 
-def to_iqm_circuit(circuit: Circuit) -> IQMCircuit:
+def to_iqm_circuit(circuit: Circuit, *, carry_qubits: bool = True) -> IQMCircuit:
     """Serialise a native circuit (prx, cz, move, measure, reset, barrier, delay, conditional
     prx) into iqm-client's ``Circuit`` model.
+
+    Args:
+        circuit: the native circuit.
+        carry_qubits: add the circuit's qubit order (idle qubits included) to the metadata,
+            so the circuit read back from the server has the same qubits.
 
     Raises:
         UnsupportedOperationError: a non-native gate (lower the circuit first).
@@ -112,7 +117,8 @@ def to_iqm_circuit(circuit: Circuit) -> IQMCircuit:
         else:  # pragma: no cover - the Operation union is closed
             raise UnsupportedOperationError(f"cannot serialise {op!r}")
     metadata = dict(circuit.metadata)
-    metadata[QUBITS_METADATA_KEY] = list(circuit.qubits)
+    if carry_qubits:
+        metadata[QUBITS_METADATA_KEY] = list(circuit.qubits)
     return IQMCircuit(name=circuit.name, instructions=tuple(instructions), metadata=metadata)
 
 
