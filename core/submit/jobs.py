@@ -33,7 +33,7 @@ from iqm_bridge.core.ir import Circuit, Measure
 from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.submit.journal import Journal, JournalBusyError
-from iqm_bridge.core.submit.transport import Deadline, Transport
+from iqm_bridge.core.submit.transport import Deadline, Transport, twin
 from iqm_bridge.core.wire import REGISTERS_METADATA_KEY, RESULT_METADATA_KEY
 
 __all__ = ["CircuitResult", "Job", "JobContext", "JobStatus", "PollPolicy", "keymap_of"]
@@ -317,9 +317,11 @@ class Job:
     # ----------------------------------------------------------------------------- waiting
     def _timeout_error(self, limit: float | None, status: JobStatus | None) -> JobTimeoutError:
         state = f" (status: {status})" if status is not None else ""
-        return JobTimeoutError(
+        return twin(
+            JobTimeoutError,
+            "OperationTimeoutError",
             f"job {self.job_id} did not finish within {limit} s{state}; it is still on the "
-            "server: call result() again later, or retrieve it by id"
+            "server: call result() again later, or retrieve it by id",
         )
 
     def _limit(self, timeout: float | None) -> float | None:

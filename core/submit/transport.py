@@ -21,6 +21,7 @@ not as expected:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -43,7 +44,7 @@ from iqm_bridge.core.submit.retry import RetryPolicy
 if TYPE_CHECKING:
     from iqm.iqm_client import IQMClient
 
-__all__ = ["Deadline", "Transport", "exception_chain", "map_error"]
+__all__ = ["Deadline", "Transport", "exception_chain", "map_error", "twin"]
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,44 @@ def _never_sent(exc: BaseException) -> bool:
     return any(isinstance(e, never) for e in exception_chain(exc))
 
 
+E = TypeVar("E", bound=IQMBridgeError)
+
+
+@functools.cache
+def _twin_class(ours: type[E], theirs: str) -> type[E]:
+    """``ours``, also a subclass of iqm-client's error ``theirs`` (exa's ``IQMError`` tree), so
+    code written for the official integrations catches it too."""
+    from exa.common.errors import iqm_error
+
+    foreign = getattr(iqm_error, theirs)
+
+    def __init__(self: Any, message: str) -> None:
+        ours.__init__(self, message)
+        self.message = message
+        self.error_code = getattr(foreign, "_ERROR_CODE", None)
+        self.log_level = logging.ERROR
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:
+        return (twin, (ours, theirs, str(self)))
+
+    namespace = {
+        "__init__": __init__,
+        "__reduce__": __reduce__,
+        "__module__": ours.__module__,
+        "__doc__": ours.__doc__,
+    }
+    return type(ours.__name__, (ours, foreign), namespace)
+
+
+def twin(ours: type[E], theirs: str, message: str) -> E:
+    """An ``ours`` error that is also iqm-client's ``theirs`` (when iqm-client is installed)."""
+    try:
+        cls: type[E] = _twin_class(ours, theirs)  # type: ignore[arg-type]
+    except (ImportError, AttributeError, TypeError):
+        cls = ours
+    return cls(message)
+
+
 def _reason(exc: BaseException) -> str:
     """The operating system's words for a failed connection, else the exception's name."""
     import re
@@ -207,9 +246,11 @@ def map_error(exc: BaseException, what: str, url: str | None = None) -> IQMBridg
     if isinstance(exc, NotFoundError):
         return JobNotFoundError(f"{what}: the server does not know it ({exc})")
     if isinstance(exc, AuthenticationError | UnauthorizedError | ForbiddenError):
-        return ConfigurationError(
+        return twin(
+            ConfigurationError,
+            "AuthenticationError",
             f"{what}: the server refused the credentials ({detail}); give a valid token "
-            "(token=..., IQM_TOKEN or IQM_TOKENS_FILE)"
+            "(token=..., IQM_TOKEN or IQM_TOKENS_FILE)",
         )
     if isinstance(exc, ClientAuthenticationError | ClientConfigurationError):
         return ConfigurationError(f"{what}: {exc}")
@@ -423,9 +464,11 @@ class Transport:
                 pause = self.retry.wait_for(delay, exc.retry_after)
                 remaining = deadline.remaining
                 if remaining is not None and remaining <= pause:
-                    raise JobTimeoutError(
+                    raise twin(
+                        JobTimeoutError,
+                        "OperationTimeoutError",
                         f"{what}: gave up after the deadline of {deadline.seconds} s while the "
-                        f"server did not answer ({exc})"
+                        f"server did not answer ({exc})",
                     ) from exc
                 logger.info("%s: %s; retrying in %.2f s", what, exc, pause)
                 time.sleep(pause)
