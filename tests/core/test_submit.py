@@ -12,6 +12,7 @@ import pytest
 
 from iqm_bridge.core import Circuit, Gate, Measure, run
 from iqm_bridge.core.errors import (
+    CircuitValidationError,
     ConfigurationError,
     JobFailedError,
     JobTimeoutError,
@@ -97,8 +98,9 @@ def test_unknown_option_is_named_with_the_valid_ones() -> None:
 
 
 def test_empty_batch_is_refused(conn: Connection) -> None:
-    with pytest.raises(ConfigurationError, match="empty"):
+    with pytest.raises(ValueError, match="empty") as info:
         run(conn, [])
+    assert isinstance(info.value, CircuitValidationError)
 
 
 def test_token_never_shows_in_repr(emulator_url: str) -> None:
