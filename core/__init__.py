@@ -58,9 +58,17 @@ from iqm_bridge.core.execute import (
 from iqm_bridge.core.gates import GATES, NATIVE_GATES, GateDef, gate_def, gate_unitary
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
 from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register, counts_from_bits
+from iqm_bridge.core.mitigation import (
+    Estimate,
+    MitigationError,
+    QuasiDistribution,
+    ReadoutErrors,
+    quasi_distribution,
+)
 from iqm_bridge.core.optional import require
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.parameters import Expression, Parameter, ParamValue
+from iqm_bridge.core.readout import Mitigation
 from iqm_bridge.core.submit import (
     CircuitResult,
     Connection,
@@ -95,6 +103,7 @@ __all__ = [
     "Delay",
     "Device",
     "DuplicateMeasurementKeyError",
+    "Estimate",
     "Executor",
     "Expression",
     "Gate",
@@ -115,13 +124,17 @@ __all__ = [
     "Measure",
     "MeasurementBits",
     "MissingDependencyError",
+    "Mitigation",
+    "MitigationError",
     "NoMeasurementWarning",
     "NonFiniteParameterError",
     "Operation",
     "ParamValue",
     "Parameter",
     "Program",
+    "QuasiDistribution",
     "QubitNotOnDeviceError",
+    "ReadoutErrors",
     "Register",
     "Reset",
     "ResultFormatError",
@@ -144,6 +157,7 @@ __all__ = [
     "lower",
     "lower_gate",
     "prepare",
+    "quasi_distribution",
     "require",
     "run",
     "to_iqm_circuit",

@@ -16,7 +16,10 @@ frameworks:
   their shot counts differ, the job runs the largest and each circuit keeps its own first
   shots;
 * **options**: run options are checked by name and value before anything is sent;
-* **status, polling and results**: one :class:`Batch` handle, blocking or awaited.
+* **status, polling and results**: one :class:`Batch` handle, blocking or awaited;
+* **readout mitigation** (when asked for): every result carries its per-column readout
+  errors, from the served calibration or from two calibration circuits added to the same job
+  (see :mod:`iqm_bridge.core.readout`).
 """
 
 from __future__ import annotations
@@ -38,7 +41,17 @@ from iqm_bridge.core.errors import (
 )
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
 from iqm_bridge.core.keys import KeyMap
+from iqm_bridge.core.mitigation import ReadoutCalibrationError, ReadoutErrors
 from iqm_bridge.core.options import RunOptions
+from iqm_bridge.core.readout import (
+    CALIBRATION_METADATA_KEY,
+    Mitigation,
+    calibration_circuits,
+    column_errors,
+    column_qubits,
+    measured_union,
+    served_errors,
+)
 from iqm_bridge.core.submit import CircuitResult, Connection, Job, JobStatus
 from iqm_bridge.core.submit.jobs import keymap_of
 from iqm_bridge.core.wire import REGISTERS_METADATA_KEY, RESULT_METADATA_KEY
@@ -49,8 +62,10 @@ __all__ = [
     "FREE",
     "Batch",
     "Executor",
+    "Mitigation",
     "NoMeasurementWarning",
     "Prepared",
+    "ReadoutPlan",
     "Program",
     "check_settings",
     "natives_for",
@@ -240,15 +255,30 @@ def check_settings(
 
 
 @attrs.frozen(slots=True)
+class ReadoutPlan:
+    """How the results of a call are to be mitigated.
+
+    Attributes:
+        qubits: every physical qubit the call's circuits measure.
+        errors: the served readout errors of those qubits, or ``None`` when the last two
+            circuits of the job are calibration circuits to estimate them from.
+    """
+
+    qubits: tuple[str, ...]
+    errors: ReadoutErrors | None
+
+
+@attrs.frozen(slots=True)
 class Prepared:
     """What the door decided for one call, before anything is sent.
 
     Attributes:
-        circuits: the native circuits, in order.
+        circuits: the native circuits, in order (readout calibration circuits last).
         keymaps: how to read each circuit's results.
         keep_shots: per circuit, the shots its result keeps (``None``: all the job runs).
         options: the job's options (its shots are the largest any program asked for).
         sizes: how many circuits each program made.
+        readout: the readout-mitigation plan, or ``None`` when not asked for.
     """
 
     circuits: tuple[Circuit, ...]
@@ -256,6 +286,7 @@ class Prepared:
     keep_shots: tuple[int | None, ...]
     options: RunOptions
     sizes: tuple[int, ...]
+    readout: ReadoutPlan | None = None
 
 
 class Executor:
@@ -267,6 +298,8 @@ class Executor:
         seed: seed of the compiler's layout search and routing tie-breaks.
         max_circuits: at most this many circuits per server job (``None``: no limit).
         options: the run options every job uses unless a call overrides them.
+        mitigation: readout-error mitigation (see :meth:`Mitigation.of`): ``None`` (off),
+            ``True``/``"readout"``, ``"calibration"``, ``"circuits"`` or a :class:`Mitigation`.
 
     Raises:
         ConfigurationError: a level, seed or ``max_circuits`` out of range.
@@ -280,8 +313,10 @@ class Executor:
         seed: int | None = None,
         max_circuits: int | None = None,
         options: RunOptions | None = None,
+        mitigation: Any = None,
     ) -> None:
         self.connection = connection
+        self.mitigation = Mitigation.of(mitigation)
         self.level, self.seed, self.max_circuits = check_settings(level, seed, max_circuits)
         self.options = options or RunOptions()
         self.options.check()
@@ -336,7 +371,27 @@ class Executor:
             keymaps.extend([keymap] * len(natives))
             keep.extend([None if n == job_shots else n] * len(natives))
         sizes = tuple(p.size for p in programs)
-        return Prepared(tuple(circuits), tuple(keymaps), tuple(keep), opts, sizes)
+        plan = None
+        if self.mitigation is not None:
+            plan = self._readout_plan(circuits, keymaps)
+            if plan.errors is None:
+                zeros, ones, keymap = calibration_circuits(plan.qubits)
+                circuits += [zeros, ones]
+                keymaps += [keymap, keymap]
+                keep += [None, None]
+        return Prepared(tuple(circuits), tuple(keymaps), tuple(keep), opts, sizes, plan)
+
+    def _readout_plan(self, circuits: Sequence[Circuit], keymaps: Sequence[KeyMap]) -> ReadoutPlan:
+        assert self.mitigation is not None
+        qubits = measured_union(column_qubits(c, k) for c, k in zip(circuits, keymaps, strict=True))
+        if self.mitigation.source == "circuits":
+            return ReadoutPlan(qubits, None)
+        try:
+            return ReadoutPlan(qubits, served_errors(self.device.calibration, qubits))
+        except ReadoutCalibrationError:
+            if self.mitigation.source == "calibration":
+                raise
+            return ReadoutPlan(qubits, None)
 
     def submit(
         self, programs: Sequence[Program], options: RunOptions | None = None
@@ -363,7 +418,7 @@ class Executor:
             keymaps=p.keymaps,
             keep_shots=p.keep_shots,
         )
-        return Batch(job, p.sizes)
+        return Batch(job, p.sizes, p.readout)
 
     def job_definition(
         self, programs: Sequence[Program], options: RunOptions | None = None
@@ -383,9 +438,21 @@ class Executor:
         return self.submit(programs, options).result(timeout)
 
     def retrieve(self, job_id: str) -> Batch:
-        """The handle of an earlier job by its id (each circuit its own program)."""
+        """The handle of an earlier job by its id (each circuit its own program).
+
+        A job that ran readout calibration circuits is mitigated from them; otherwise, when
+        this executor mitigates, from the calibration the server serves now.
+        """
         job = self.connection.retrieve(job_id)
-        return Batch(job, (1,) * job.num_circuits)
+        marks = [m.get(CALIBRATION_METADATA_KEY) for m in job.circuit_metadata]
+        calibrated = marks[-2:] == ["zeros", "ones"]
+        user = job.num_circuits - (2 if calibrated else 0)
+        plan = None
+        if calibrated or self.mitigation is not None:
+            qubits = measured_union(job.columns)
+            errors = None if calibrated else served_errors(self.device.calibration, qubits)
+            plan = ReadoutPlan(qubits, errors)
+        return Batch(job, (1,) * user, plan)
 
 
 class Batch:
@@ -394,11 +461,15 @@ class Batch:
     Args:
         job: the submission layer's job.
         sizes: how many circuits each program made, in order.
+        readout: the readout-mitigation plan of the call, if it asked for one.
     """
 
-    def __init__(self, job: Job, sizes: Sequence[int]) -> None:
+    def __init__(
+        self, job: Job, sizes: Sequence[int], readout: ReadoutPlan | None = None
+    ) -> None:
         self.job = job
         self.sizes = tuple(sizes)
+        self.readout = readout
 
     def __repr__(self) -> str:
         return f"Batch(job_id={self.job_id!r})"
@@ -438,6 +509,15 @@ class Batch:
         return await self.job.wait_async(timeout, sleep)
 
     def _group(self, flat: Sequence[CircuitResult]) -> list[list[CircuitResult]]:
+        plan = self.readout
+        if plan is not None:
+            errors = plan.errors
+            if errors is None:  # the job's last two circuits measured the readout errors
+                *flat, zeros, ones = flat
+                errors = ReadoutErrors.from_bits(
+                    plan.qubits, zeros.bits.memory(), ones.bits.memory()
+                )
+            flat = [attrs.evolve(r, readout=column_errors(errors, r.columns)) for r in flat]
         out, pos = [], 0
         for size in self.sizes:
             out.append(list(flat[pos : pos + size]))

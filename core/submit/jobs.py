@@ -31,7 +31,9 @@ from iqm_bridge.core.errors import (
 )
 from iqm_bridge.core.ir import Circuit, Measure
 from iqm_bridge.core.keys import KeyMap, MeasurementBits, Register
+from iqm_bridge.core.mitigation import ReadoutErrors
 from iqm_bridge.core.options import RunOptions
+from iqm_bridge.core.readout import column_qubits
 from iqm_bridge.core.submit.journal import Journal, JournalBusyError
 from iqm_bridge.core.submit.transport import Deadline, Transport, twin
 from iqm_bridge.core.wire import REGISTERS_METADATA_KEY, RESULT_METADATA_KEY
@@ -81,6 +83,10 @@ class CircuitResult:
         calibration_set_id: the calibration set used, if the server said.
         metadata: the circuit's metadata as submitted.
         raw: the server's per-key measurement lists.
+        columns: for each column of ``bits.memory()``, the physical qubit whose measurement
+            last wrote it (``None``: never measured).
+        readout: per column, the readout errors to mitigate with (set when the run asked for
+            readout mitigation; ``readout.source`` says where they come from).
     """
 
     name: str
@@ -90,6 +96,8 @@ class CircuitResult:
     calibration_set_id: str | None
     metadata: Mapping[str, Any]
     raw: Mapping[str, Any] = attrs.field(repr=False)
+    columns: tuple[str | None, ...] = ()
+    readout: ReadoutErrors | None = None
 
     @property
     def info(self) -> Mapping[str, Any]:
@@ -168,6 +176,7 @@ class Part:
     metadata: tuple[Mapping[str, Any], ...]
     widths: tuple[Mapping[str, int], ...]
     shots: tuple[int | None, ...]
+    columns: tuple[tuple[str | None, ...], ...]
 
     @classmethod
     def of(
@@ -179,13 +188,15 @@ class Part:
     ) -> Part:
         """The part for ``circuits`` (key maps rebuilt from the circuits unless given;
         ``shots``: the shots each circuit keeps, ``None`` for all the job ran)."""
+        maps = tuple(keymaps) if keymaps is not None else tuple(keymap_of(c) for c in circuits)
         return cls(
             job_id,
-            tuple(keymaps) if keymaps is not None else tuple(keymap_of(c) for c in circuits),
+            maps,
             tuple(c.name for c in circuits),
             tuple(c.metadata for c in circuits),
             tuple(_widths(c) for c in circuits),
             tuple(shots) if shots is not None else (None,) * len(circuits),
+            tuple(column_qubits(c, km) for c, km in zip(circuits, maps, strict=True)),
         )
 
 
@@ -243,6 +254,11 @@ class Job:
     def num_circuits(self) -> int:
         """How many circuits the job runs."""
         return sum(len(p.keymaps) for p in self._parts)
+
+    @property
+    def columns(self) -> list[tuple[str | None, ...]]:
+        """For every circuit, the physical qubit each result column reads."""
+        return [c for p in self._parts for c in p.columns]
 
     @property
     def circuit_metadata(self) -> list[Mapping[str, Any]]:
@@ -525,6 +541,7 @@ class Job:
                     calibration_set_id=cal,
                     metadata=p.metadata[i],
                     raw=meas,
+                    columns=p.columns[i],
                 )
             )
         return out
