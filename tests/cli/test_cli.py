@@ -232,6 +232,29 @@ def test_machines_with_a_token(journal_path: Path, emulator_factory: Callable[..
     assert "s3cret" not in result.output
 
 
+def test_a_token_is_not_sent_over_plain_http_to_another_host(
+    journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every server command refuses before any request when the token would travel in clear
+    text to another machine; ``--insecure`` is the explicit way to accept it. Broken variant
+    caught: a warning only (the command then tries to connect and fails differently)."""
+    sent: list[str] = []
+    import requests
+
+    monkeypatch.setattr(requests.Session, "request", lambda *a, **k: sent.append("!"))
+    remote = "http://192.0.2.10:9"  # TEST-NET: never routed
+    for args in (
+        ("machines", "--url", remote, "--token", "T"),
+        ("machines", "show", "garnet", "--url", remote, "--token", "T"),
+        ("run", "nothing.qasm", "--url", remote, "--token", "T"),
+    ):
+        assert_clean_error(invoke(*args), "plain http", "192.0.2.10", "--insecure")
+    assert sent == []
+    # with --insecure the command goes on (and fails only on the unreachable address)
+    result = invoke("machines", "--url", remote, "--token", "T", "--insecure")
+    assert result.exit_code != 0 and "plain http" not in result.output
+
+
 # ----------------------------------------------------------------------------------------- run
 @pytest.fixture
 def ghz_file(tmp_path: Path) -> Path:

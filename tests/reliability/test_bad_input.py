@@ -291,3 +291,46 @@ def _run_or_fail(fn: Any, kind: str) -> None:
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"{kind}: leaked {type(exc).__module__}.{type(exc).__name__}: {exc}")
     assert all(k.split()[-1] == "00" for k in counts), counts
+
+
+# ------------------------------------------------------------------ wrongly typed options
+WRONG_TYPES = [
+    ({"active_reset_cycles": "a"}, "active_reset_cycles"),
+    ({"timeout": "5"}, "timeout"),
+    ({"qubit_mapping": 5}, "qubit_mapping"),
+    ({"shots": "10"}, "shots"),
+    ({"use_timeslot": "yes"}, "use_timeslot"),
+    ({"calibration_set_id": 42}, "calibration_set_id"),
+]
+
+
+@pytest.mark.parametrize(("options", "name"), WRONG_TYPES)
+def test_wrongly_typed_options_name_the_option_in_every_adapter(
+    emulator_url: str, options: dict[str, Any], name: str
+) -> None:
+    """Each framework refuses a wrongly typed run option with a ``ConfigurationError`` that
+    names it (never pydantic's ``ValidationError`` or a ``TypeError`` from deep inside)."""
+    import cirq
+    import pennylane as qml
+    from qiskit import QuantumCircuit
+
+    from iqm_bridge.adapters.cirq import IQMSampler
+    from iqm_bridge.adapters.qiskit import IQMProvider
+    from iqm_bridge.core import ConfigurationError
+
+    qc = QuantumCircuit(1, 1)
+    qc.measure(0, 0)
+    backend = IQMProvider(emulator_url).get_backend()
+    with pytest.raises(ConfigurationError, match=name):
+        backend.run(qc, **options)
+    cirq_options = {k: v for k, v in options.items() if k != "shots"}
+    if cirq_options:
+        with pytest.raises(ConfigurationError, match=name):
+            IQMSampler(emulator_url, **cirq_options)
+        with pytest.raises(ConfigurationError, match=name):
+            qml.device("iqm", wires=1, url=emulator_url, **cirq_options)
+    assert sum(backend.run(qc, shots=np.int64(5)).result().get_counts().values()) == 5
+    a = cirq.LineQubit(0)
+    assert IQMSampler(emulator_url).run(
+        cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=np.int64(3)
+    ).repetitions == 3
