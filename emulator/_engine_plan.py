@@ -69,9 +69,10 @@ _STIM_PER_CIRCUIT = 1.5e-3
 _PER_SAMPLED_BIT = 1e-8
 _PER_CIRCUIT = 1e-4
 
-_ARTIFACT_COPIES = 4
-"""Copies of the measurements text a job's completion and first download hold at once
-(rendered bytes, stored text, the text read back and the encoded response)."""
+_ARTIFACT_COPIES = 6
+"""Copies of the measurements text a job's completion and downloads hold at once (rendered
+buffer, text, stored copy, the text read back, the encoded response, counts work), measured:
+a 5 x 1,000,000-shot, 20-bit job peaked at 2.2 GB resident with a 210 MB text."""
 
 _BATCH_MAX_QUBITS = 16
 

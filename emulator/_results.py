@@ -17,7 +17,7 @@ by numpy at the rows' fixed stride, never through Python lists of lists.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from json.decoder import scanstring
 
@@ -132,27 +132,32 @@ def _counts(bits: np.ndarray) -> dict[str, int]:
     }
 
 
+def _circuit_counts_json(circuit: Mapping[str, np.ndarray]) -> str:
+    """One circuit's entry of the ``measurement_counts`` artifact."""
+    keys = list(circuit)
+    counts: dict[str, int] = {}
+    if keys:
+        bits = np.concatenate([np.asarray(circuit[k]) for k in keys], axis=1)
+        counts = _counts(bits.astype(np.uint8, copy=False))
+    return json.dumps({"measurement_keys": keys, "counts": counts}, separators=(",", ":"))
+
+
 def counts_json(results: Sequence[Mapping[str, np.ndarray]]) -> str:
     """The ``measurement_counts`` artifact: per circuit, keys and bitstring counts.
 
     A bitstring is, per shot, the bits of each key (in key order, first key leftmost) in
-    locus order.
+    locus order. Circuits are counted one at a time, so only one circuit's dictionary of
+    bitstrings exists at once.
     """
-    out = []
-    for circuit in results:
-        keys = list(circuit)
-        counts: dict[str, int] = {}
-        if keys:
-            bits = np.concatenate([np.asarray(circuit[k]) for k in keys], axis=1)
-            counts = _counts(bits.astype(np.uint8))
-        out.append({"measurement_keys": keys, "counts": counts})
-    return json.dumps(out, separators=(",", ":"))
+    return "[" + ",".join(_circuit_counts_json(circuit) for circuit in results) + "]"
 
 
-def _parse(text: str) -> list[dict[str, np.ndarray]]:
-    """The arrays of a ``measurements`` text this module rendered (fixed-stride rows)."""
-    data = text.encode("ascii")
-    results: list[dict[str, np.ndarray]] = []
+def _parse(text: str) -> Iterator[dict[str, np.ndarray]]:
+    """The arrays of a ``measurements`` text this module rendered, circuit by circuit.
+
+    Rows have a fixed stride, so each key's rows are read by numpy from that key's part of
+    the text alone (encoded one key at a time: never a second copy of the whole text).
+    """
     pos = 1  # past the opening bracket
     while text[pos] != "]":
         pos += 1  # the circuit's opening brace
@@ -168,21 +173,21 @@ def _parse(text: str) -> list[dict[str, np.ndarray]]:
                 width = (text.index("]", pos) - pos) // 2
                 stride = 2 * width + 2 if width else 3
                 shots = (end - pos + 1) // stride
+                data = text[pos:end].encode("ascii")
                 digits = np.ndarray(
-                    (shots, width), dtype=np.uint8, buffer=data, offset=pos + 1,
-                    strides=(stride, 2),
-                )  # fmt: skip
+                    (shots, width), dtype=np.uint8, buffer=data, offset=1, strides=(stride, 2)
+                )
                 circuit[key] = digits - ord("0")
+                del data, digits
                 pos = end + 1
             if text[pos] == ",":
                 pos += 1
-        results.append(circuit)
+        yield circuit
         pos += 1
         if text[pos] == ",":
             pos += 1
-    return results
 
 
 def counts_from_measurements(measurements: str) -> str:
     """The ``measurement_counts`` artifact of a stored ``measurements`` artifact."""
-    return counts_json(_parse(measurements))
+    return "[" + ",".join(_circuit_counts_json(c) for c in _parse(measurements)) + "]"
