@@ -5,6 +5,16 @@ same circuit, ``IQMFakeGarnet`` (iqm-client's Aer-based fake backend) on the sam
 circuit, and absolute targets for job round trips: 15 ms for one small job through
 ``IQMClient`` and for a 50-circuit sweep-like batch; for a 96-circuit gradient-step batch,
 half of what the emulator took before batches were validated and simulated per structure.
+
+Simulation engines (the functions after the ``simulation engines`` marker), against qiskit-aer
+in the same run: GHZ-54 and a random 54-qubit Clifford (Aer's stabilizer method), a noisy
+GHZ-20 (Aer's stabilizer method with the same Pauli errors as circuit instructions and the same
+readout errors), and a noisy 4-qubit, 50-circuit, 4,000-shot VQE step (Aer's density-matrix
+method, same noise). Inside ours' timer: everything the user pays for, from serialising the
+job to parsed results (through ``IQMClient``, or for the VQE step through plain HTTP with
+iqm-client's job model and ``json.loads``, as the SDK's Connection reads results); outside it:
+starting the emulator and building the circuits. Inside the anchor's timer: Aer's
+``run(...).result()``; outside it: building the circuits and the noise model.
 """
 
 from __future__ import annotations
