@@ -299,3 +299,21 @@ def test_a_wide_weakly_entangled_circuit_runs_exactly_as_an_mps() -> None:
             p1 = float(sum(p for idx, p in enumerate(probs) if idx >> i & 1))
             observed = bits[:, qubits.index(q)].mean()
             assert abs(observed - p1) <= 4 * math.sqrt(p1 * (1 - p1) / shots), (q, observed, p1)
+
+
+def test_the_server_refuses_a_job_over_its_budget_with_an_iqm_error(emulator_factory) -> None:
+    import requests
+
+    emu = emulator_factory(machine="garnet", noise=False, memory_budget=50_000_000)
+    qubits = [f"QB{i}" for i in range(1, 21)]
+    body = job_body([measure("m", *qubits)], shots=1_000_000)
+    resp = requests.post(f"{emu.url}/api/v1/jobs/garnet/circuit", data=body, timeout=60)
+    assert resp.status_code == 400, resp.text
+    error = resp.json()
+    assert set(error) == {"message", "error_code", "source"} and error["source"] == "iqm-server"
+    assert error["error_code"] == "over_memory_budget"
+    assert "50 MB" in error["message"] and "memory_budget" in error["message"]
+    assert emu.job_count() == 0  # refused before anything was stored or run
+    small = job_body([measure("m", *qubits)], shots=1000)
+    ok = requests.post(f"{emu.url}/api/v1/jobs/garnet/circuit", data=small, timeout=60).json()
+    assert ok["status"] == "completed"
