@@ -317,3 +317,27 @@ def test_the_server_refuses_a_job_over_its_budget_with_an_iqm_error(emulator_fac
     small = job_body([measure("m", *qubits)], shots=1000)
     ok = requests.post(f"{emu.url}/api/v1/jobs/garnet/circuit", data=small, timeout=60).json()
     assert ok["status"] == "completed"
+
+
+def test_engines_agree_on_noisy_moves_through_the_resonator() -> None:
+    """deneb: MOVE noise (0.1 per MOVE here) is the same on every engine; dropping it shows."""
+    machine = get_machine("deneb")
+    instructions = [
+        prx("QB1"), prx("QB2", math.pi / 2, math.pi / 2), move("QB1", "CR1"), cz("QB2", "CR1"),
+        move("QB1", "CR1"), prx("QB2", -math.pi / 2, math.pi / 2), measure("m", "QB1", "QB2"),
+    ]  # fmt: skip  # ideally |11>: what the noise moves away from it shows
+    circuit = parse_job(job_body(instructions, shots=10).encode(), machine, Limits()).circuits[0]
+    names = circuit.components
+    noise = NoiseModel(
+        prx=dict.fromkeys(names, 0.02),
+        two_qubit={(a, b): 0.05 for a in names for b in names if a != b},
+        move={(a, b): 0.1 for a in names for b in names if a != b},
+        readout={q: (0.01, 0.04) for q in names},
+    )
+    stim_d = _distribution(run_stabilizer(circuit, SHOTS, np.random.default_rng(1), noise)["m"])
+    dm_d = _distribution(run_density([circuit], SHOTS, np.random.default_rng(2), noise)[0]["m"])
+    traj_d = _distribution(run_circuit(circuit, SHOTS, np.random.default_rng(3), noise)["m"])
+    assert _same(stim_d, dm_d) and _same(traj_d, dm_d)
+    no_move = dataclasses.replace(noise, move={})
+    broken = _distribution(run_stabilizer(circuit, SHOTS, np.random.default_rng(4), no_move)["m"])
+    assert not _same(broken, dm_d)
