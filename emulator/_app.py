@@ -76,6 +76,9 @@ class ServerConfig:
         faults: fault injection.
         rate_limit: per-token request rate limit (``None``: unlimited).
         retention: how many finished jobs the database keeps (``None``: all).
+        deduplicate: answer a resent submission (same client submission id) with the job the
+            first copy created, and say so in ``about``; ``False`` behaves like a server
+            without that feature: every POST creates a new job.
     """
 
     machines: tuple[str, ...] = ("garnet",)
@@ -90,6 +93,7 @@ class ServerConfig:
     faults: FaultOptions = field(default_factory=FaultOptions)
     rate_limit: RateLimit | None = None
     retention: Retention | None = None
+    deduplicate: bool = True
 
 
 def _now() -> str:
@@ -510,12 +514,9 @@ class EmulatorApp:
         self._owner(request)
         # resent submissions carrying the same client submission id are answered with the
         # job they created, so a client may resend a POST whose answer it never received
+        features = ["idempotent-submission"] if self.config.deduplicate else []
         return JSONResponse(
-            {
-                "name": "iqm-bridge emulator",
-                "version": _VERSION,
-                "features": ["idempotent-submission"],
-            }
+            {"name": "iqm-bridge emulator", "version": _VERSION, "features": features}
         )
 
     async def qc_about(self, request: Request) -> Response:
@@ -567,7 +568,7 @@ class EmulatorApp:
             parsed = parse_job(body, machine, self.config.limits, self._shapes)
             self._plan(machine, parsed, options["noise"])  # refuses what cannot run: a 4xx
         job_id = str(uuid.uuid4())
-        sid = parsed.submission_id
+        sid = parsed.submission_id if self.config.deduplicate else None
         digest = None if sid is None else _digest(machine.name, options, body)
         # the job and its client submission id are stored in one transaction, so a resent
         # copy (even after a crash and restart) finds the job the first copy created

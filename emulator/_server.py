@@ -74,6 +74,9 @@ class Emulator:
         rate_limit: per-token request rate limit, ``"RATE"`` or ``"RATE/BURST"`` (requests per
             second, bucket size), answered ``429`` with ``Retry-After`` (``None``: unlimited).
         retention: how many finished jobs ``db`` keeps, newest first (``None``: all of them).
+        deduplicate: answer a resent submission (same client submission id) with the job it
+            created and list ``idempotent-submission`` in ``about``; ``False`` serves like a
+            server without the feature (each POST makes a new job), for tests of clients.
 
     Raises:
         ConfigurationError: an unknown machine, or ``port`` is not a TCP port number.
@@ -99,6 +102,7 @@ class Emulator:
         queued: bool = False,
         rate_limit: str | RateLimit | None = None,
         retention: Retention | None = None,
+        deduplicate: bool = True,
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ConfigurationError(
@@ -128,6 +132,7 @@ class Emulator:
             faults=faults if faults is not None else FaultOptions(),
             rate_limit=RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit,
             retention=retention,
+            deduplicate=deduplicate,
         )
         self.host = host
         self.port = port
