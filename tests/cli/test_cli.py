@@ -334,6 +334,36 @@ def test_console_script_runs_on_the_embedded_emulator(ghz_file: Path, tmp_path: 
     assert_fair_ghz(data["counts"], 3, 100)
 
 
+@pytest.mark.slow
+def test_an_embedded_job_outlives_its_process(ghz_file: Path, tmp_path: Path) -> None:
+    """A job run on the embedded emulator in one process is read back by `jobs result` and
+    `jobs show` in another, after the first exited: the journal names it ``embedded:<machine>``
+    and the emulator keeps its jobs in a per-user file, so the second process starts the
+    embedded emulator again and finds it. Broken variant caught: journaling the embedded
+    server's URL (its port dies with the process: "connection refused")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IQM_", "IQM_BRIDGE_"))}
+    env.update(IQM_BRIDGE_EMULATOR_NOISE="off", IQM_BRIDGE_JOURNAL=str(tmp_path / "j.sqlite3"))
+    env["IQM_BRIDGE_EMULATOR_DB"] = str(tmp_path / "emulator.sqlite3")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*_cli_command(), *args], env=env, capture_output=True, text=True, timeout=180
+        )
+
+    first = cli("run", str(ghz_file), "--shots", "200", "--json")
+    assert first.returncode == 0, first.stderr
+    ran = json.loads(first.stdout)
+    listed = json.loads(cli("jobs", "list", "--json").stdout)
+    assert [(e["job_id"], e["url"]) for e in listed] == [(ran["job_id"], "embedded:garnet")]
+    again = cli("jobs", "result", ran["job_id"], "--json")
+    assert again.returncode == 0, again.stderr
+    (circuit,) = json.loads(again.stdout)
+    assert circuit["counts"] == ran["counts"]  # the same shots, read back
+    shown = cli("jobs", "show", ran["job_id"][:8], "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "completed"
+
+
 # ---------------------------------------------------------------------------------------- jobs
 @pytest.fixture
 def split_job(journal_path: Path, emulator_url: str) -> Any:
