@@ -227,6 +227,15 @@ class _ToIR:
         if isinstance(op, cirq.ClassicallyControlledOperation):
             self.conditional(op)
             return
+        if isinstance(op, cirq.CircuitOperation):
+            # cirq's own flattening: repetitions, qubit and key maps, repetition ids applied
+            try:
+                body = op.mapped_circuit(deep=True)
+            except (ValueError, NotImplementedError) as exc:
+                raise _unsupported(op, str(exc)) from None
+            for inner in body.all_operations():
+                self.op(inner)
+            return
         gate = op.gate
         if isinstance(gate, cirq.MeasurementGate):
             self.measure(op, gate)
@@ -313,17 +322,9 @@ class _ToIR:
         if isinstance(gate, cirq.IdentityGate):
             return []
         if isinstance(gate, cirq.PhasedXZGate):
-            return [
-                Gate(
-                    "prx",
-                    qs,
-                    (
-                        _affine(gate.x_exponent, PI, op),
-                        _affine(gate.axis_phase_exponent, PI, op),
-                    ),
-                ),
-                Gate("rz", qs, (_affine(gate.z_exponent, PI, op),)),
-            ]
+            angles = (_affine(gate.x_exponent, PI, op), _affine(gate.axis_phase_exponent, PI, op))
+            z = _affine(gate.z_exponent, PI, op)
+            return [Gate("prx", qs, angles)] + ([Gate("rz", qs, (z,))] if z != 0.0 else [])
         if isinstance(gate, cirq.PhasedXPowGate):
             return [
                 Gate(
@@ -332,10 +333,10 @@ class _ToIR:
                     (_affine(gate.exponent, PI, op), _affine(gate.phase_exponent, PI, op)),
                 )
             ]
-        if isinstance(gate, cirq.XPowGate):
-            return [Gate("rx", qs, (_affine(gate.exponent, PI, op),))]
-        if isinstance(gate, cirq.YPowGate):
-            return [Gate("ry", qs, (_affine(gate.exponent, PI, op),))]
+        if isinstance(gate, cirq.XPowGate | cirq.YPowGate):
+            # X**t and Y**t are prx(pi*t, 0 or pi/2) up to a global phase: native as written
+            phase = 0.0 if isinstance(gate, cirq.XPowGate) else PI / 2
+            return [Gate("prx", qs, (_affine(gate.exponent, PI, op), phase))]
         if isinstance(gate, cirq.ZPowGate):
             return [Gate("rz", qs, (_affine(gate.exponent, PI, op),))]
         if isinstance(gate, cirq.HPowGate) and _is_odd_integer(gate.exponent):

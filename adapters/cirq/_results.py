@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,24 +12,41 @@ import numpy as np
 
 from iqm_bridge.core.keys import MeasurementBits
 
-__all__ = ["IQMResult", "IQMResultMetadata", "ResultMetadata", "records_from_bits"]
+__all__ = ["IQMResult", "IQMResultMetadata", "ResultMetadata", "as_uuid", "records_from_bits"]
+
+
+def as_uuid(value: Any) -> Any:
+    """``value`` as a ``uuid.UUID`` when it is one in text form (IQM ids are), else as it is."""
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return value
 
 
 @attrs.frozen(slots=True)
 class ResultMetadata:
-    """Where a result came from (the official sampler's ``ResultMetadata`` fields first).
+    """Where a result came from: the official sampler's fields, then iqm-bridge's.
 
     Attributes:
-        job_id: the job's id (comma-joined server ids if ``max_circuits`` split it).
-        calibration_set_id: the calibration set the server used, if it said.
-        server_job_id: the server job that ran this circuit.
-        circuit_index: the position of this circuit within the job.
+        job_id: the server job that ran this circuit (a ``uuid.UUID``).
+        calibration_set_id: the calibration set the server used (a ``uuid.UUID``), if it said.
+        request: iqm-client's ``CircuitJobDefinition`` of the call (rebuilt on first use, as
+            one job: a split by ``max_circuits`` is not shown in it).
+        job_ids: every server job of the call, in order (several when ``max_circuits`` split
+            it; ``IQMJob.job_id`` joins them with commas).
+        circuit_index: the position of this circuit within the call.
     """
 
-    job_id: str
-    calibration_set_id: str | None
-    server_job_id: str | None = None
+    job_id: uuid.UUID | str
+    calibration_set_id: uuid.UUID | str | None
+    _request: Any = attrs.field(default=None, eq=False, repr=False, alias="request")
+    job_ids: tuple[str, ...] = ()
     circuit_index: int = 0
+
+    @property
+    def request(self) -> Any:
+        """The job definition (see the class attributes)."""
+        return self._request() if callable(self._request) else self._request
 
 
 IQMResultMetadata = ResultMetadata

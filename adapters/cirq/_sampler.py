@@ -9,9 +9,10 @@ compiler (see :mod:`iqm_bridge.core.execute`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -25,8 +26,13 @@ from iqm_bridge.adapters.cirq._convert import (
     check_on_device,
     to_ir,
 )
-from iqm_bridge.adapters.cirq._device import IQMDevice
-from iqm_bridge.adapters.cirq._results import IQMResult, ResultMetadata, records_from_bits
+from iqm_bridge.adapters.cirq._device import IQMDevice, IQMDeviceMetadata
+from iqm_bridge.adapters.cirq._results import (
+    IQMResult,
+    ResultMetadata,
+    as_uuid,
+    records_from_bits,
+)
 from iqm_bridge.core import (
     DEFAULT_LEVEL,
     DEVICE,
@@ -41,7 +47,7 @@ from iqm_bridge.core import (
     UnboundParameterError,
 )
 
-__all__ = ["IQMJob", "IQMSampler"]
+__all__ = ["IQMJob", "IQMSampler", "IncompatibleDeviceError"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +68,20 @@ class IQMJob:
         batch: the core's handle of the job.
         entries: per circuit of the job, in order, where its result goes.
         num_programs: how many cirq programs were submitted.
+        request: builds the call's job definition (for :attr:`ResultMetadata.request`).
     """
 
-    def __init__(self, batch: Batch, entries: Sequence[_Entry], num_programs: int) -> None:
+    def __init__(
+        self,
+        batch: Batch,
+        entries: Sequence[_Entry],
+        num_programs: int,
+        request: Callable[[], Any] | None = None,
+    ) -> None:
         self._batch = batch
         self._entries = tuple(entries)
         self._num_programs = num_programs
+        self._request = request
 
     def __repr__(self) -> str:
         return f"IQMJob(job_id={self.job_id!r})"
@@ -104,7 +118,13 @@ class IQMJob:
         for index, (entry, res) in enumerate(zip(self._entries, flat, strict=True)):
             conv = entry.converted
             records = records_from_bits(res.bits, conv.registers, conv.invert_masks)
-            meta = ResultMetadata(self.job_id, res.calibration_set_id, res.job_id, index)
+            meta = ResultMetadata(
+                as_uuid(res.job_id),
+                as_uuid(res.calibration_set_id),
+                self._request,
+                self.job_ids,
+                index,
+            )
             result = IQMResult(params=entry.params, records=records, metadata=meta)
             out[entry.program].append(result)
         return out
@@ -159,6 +179,8 @@ class IQMSampler(cirq.Sampler):
         level: compiler optimisation level, 0 to 3.
         seed: seed for layout and routing (default: deterministic).
         connection: an existing core connection to use instead of ``url``/``token``.
+        device: an :class:`IQMDevice` the circuits were designed for; it must equal the
+            server's (a ``ValueError`` otherwise) and is then what :attr:`device` returns.
         run_sweep_timeout: seconds ``run_sweep`` waits for results (the official name of the
             ``timeout`` option).
         **options: run options (``calibration_set_id``, ``heralding_mode``, ``timeout``,
@@ -167,6 +189,7 @@ class IQMSampler(cirq.Sampler):
 
     Raises:
         UnknownOptionError: an option name that does not exist (the message lists them).
+        IncompatibleDeviceError: ``device`` is not the server's.
     """
 
     def __init__(
@@ -179,6 +202,7 @@ class IQMSampler(cirq.Sampler):
         level: int = DEFAULT_LEVEL,
         seed: int | None = None,
         connection: Connection | None = None,
+        device: IQMDevice | None = None,
         run_sweep_timeout: float | None = None,
         **options: Any,
     ) -> None:
@@ -195,6 +219,17 @@ class IQMSampler(cirq.Sampler):
             self._conn, level=level, seed=seed, max_circuits=max_circuits, options=self._options
         )
         self._device: IQMDevice | None = None
+        self._device_of: Any = None  # the core device self._device was made for
+        if device is not None:
+            self._device_of = self._conn.device
+            server = IQMDeviceMetadata(self._device_of)
+            if getattr(device, "metadata", None) != server:
+                raise IncompatibleDeviceError(
+                    f"device={device!r} is not the architecture of {self._conn.device.name} "
+                    f"(calibration set {self._conn.device.calibration_set_id}); leave device "
+                    "out to use the server's"
+                )
+            self._device = device
 
     def __repr__(self) -> str:
         return f"IQMSampler({self._conn!r})"
@@ -212,8 +247,9 @@ class IQMSampler(cirq.Sampler):
     @property
     def device(self) -> IQMDevice:
         """The quantum computer as a ``cirq.Device``."""
-        if self._device is None or self._device.core_device is not self._conn.device:
-            self._device = IQMDevice(self._conn.device)
+        core = self._conn.device
+        if self._device is None or self._device_of is not core:
+            self._device, self._device_of = IQMDevice(core), core
         return self._device
 
     def close(self) -> None:
@@ -296,6 +332,33 @@ class IQMSampler(cirq.Sampler):
         Returns:
             The job handle; :meth:`IQMJob.results` gives per-program result lists.
         """
+        core_programs, entries = self._programs(programs, params_list, repetitions)
+        batch = self._executor.submit(core_programs)
+        request = functools.cache(functools.partial(self._executor.job_definition, core_programs))
+        return IQMJob(batch, entries, len(programs), request)
+
+    def create_circuit_job_definition(
+        self,
+        programs: cirq.AbstractCircuit | Sequence[cirq.AbstractCircuit],
+        *,
+        params: cirq.Sweepable = None,
+        repetitions: int = 1,
+    ) -> Any:
+        """The job :meth:`run` (one circuit, with ``params``) or :meth:`run_iqm_batch` (a list)
+        would send, as iqm-client's ``CircuitJobDefinition``, without sending it."""
+        if isinstance(programs, cirq.AbstractCircuit):
+            core_programs, _ = self._programs([programs], [params], repetitions)
+        else:
+            core_programs, _ = self._programs(programs, None, repetitions)
+        return self._executor.job_definition(core_programs)
+
+    def _programs(
+        self,
+        programs: Sequence[cirq.AbstractCircuit],
+        params_list: Sequence[cirq.Sweepable] | None,
+        repetitions: int | Sequence[int],
+    ) -> tuple[list[Program], list[_Entry]]:
+        """The core programs of a call, and where each circuit's result goes."""
         params_list, reps = self._normalize_batch_args(
             programs, params_list, _repetitions(repetitions)
         )
@@ -310,9 +373,7 @@ class IQMSampler(cirq.Sampler):
                 converted = [(to_ir(program), resolvers)]
             except NonAffineParameterError:
                 # not affine: cirq resolves each point, each becomes its own circuit
-                converted = [
-                    (to_ir(cirq.resolve_parameters(program, r)), [r]) for r in resolvers
-                ]
+                converted = [(to_ir(cirq.resolve_parameters(program, r)), [r]) for r in resolvers]
             for conv, points in converted:
                 on_device = check_on_device(conv, device.components, device.name)
                 names = sorted(conv.circuit.parameters)
@@ -326,8 +387,11 @@ class IQMSampler(cirq.Sampler):
                     )
                 )
                 entries.extend(_Entry(index, r, conv) for r in points)
-        batch = self._executor.submit(core_programs)
-        return IQMJob(batch, entries, len(programs))
+        return core_programs, entries
+
+
+class IncompatibleDeviceError(ConfigurationError, ValueError):
+    """``IQMSampler(device=...)`` names a device that is not the server's architecture."""
 
 
 def _repetitions(value: Any) -> int | list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
@@ -181,7 +182,10 @@ def test_max_circuits_splits_the_job(garnet: Any) -> None:
     results = sampler.run_sweep(circuit, cirq.Points("t", [0, 1] * 5), repetitions=20)
     assert garnet.job_count() - before == 3
     assert [int(r.measurements["x"].all()) for r in results] == [0, 1] * 5
-    assert "," in results[0].metadata.job_id
+    meta = [r.metadata for r in results]
+    assert len(set(meta[0].job_ids)) == 3 and all(m.job_ids == meta[0].job_ids for m in meta)
+    # each result names the server job that ran it: 4, 4 and 2 circuits
+    assert [m.job_ids.index(str(m.job_id)) for m in meta] == [0] * 4 + [1] * 4 + [2] * 2
 
 
 def test_async_run(sampler: IQMSampler) -> None:
@@ -202,7 +206,9 @@ def test_sample_dataframe(sampler: IQMSampler) -> None:
 
 def test_metadata_has_calibration_set(sampler: IQMSampler) -> None:
     result = sampler.run(ghz(2), repetitions=10)
-    assert result.metadata.calibration_set_id == sampler.connection.device.calibration_set_id
+    assert isinstance(result.metadata.job_id, uuid.UUID)
+    assert str(result.metadata.calibration_set_id) == sampler.connection.device.calibration_set_id
+    assert result.metadata.request.shots == 10
 
 
 def test_device_qubits_run_in_place(sampler: IQMSampler) -> None:
