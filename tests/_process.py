@@ -7,16 +7,15 @@ from pathlib import Path
 
 
 def emulator_process_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Environment for a child process that must run on a fresh, noiseless embedded emulator:
-    no server settings or tokens inherited, a private journal and job file, no GUI for
-    matplotlib."""
+    """Environment for a child process that runs as a new user's would: on a fresh embedded
+    emulator with its default noise (on), no server settings or tokens inherited, a private
+    journal and job file, no GUI for matplotlib."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("IQM_SERVER", "IQM_TOKEN", "IQM_QUANTUM", "IQM_BRIDGE_"))
     }
     env.update(
-        IQM_BRIDGE_EMULATOR_NOISE="off",
         IQM_BRIDGE_JOURNAL=str(tmp_path / "journal.sqlite3"),
         IQM_BRIDGE_EMULATOR_DB=str(tmp_path / "emulator.sqlite3"),
         MPLBACKEND="Agg",

@@ -1,7 +1,7 @@
 """The documentation is tested: every Python block runs, the site builds, the API is published.
 
 Each page's runnable blocks run in order, in one fresh interpreter per page, against the
-embedded emulator with its noise off (so the pages' assertions about ideal results hold).
+embedded emulator with its default noise, as a user who pastes them gets.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every script in ``examples/`` runs, as a user would run it, against the embedded emulator.
 
-Each example runs in its own interpreter with the emulator's noise off and a private job
+Each example runs in its own interpreter with the emulator's default noise and a private job
 journal; it must exit 0 and print what it promises. Examples may read
 ``IQM_BRIDGE_EXAMPLE_QUICK=1`` (set here) to use fewer shots or steps.
 """
