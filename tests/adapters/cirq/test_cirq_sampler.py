@@ -30,9 +30,9 @@ def ghz(n: int) -> cirq.Circuit:
     )
 
 
-def qft4() -> cirq.Circuit:
+def qft4(first: float = 0.4) -> cirq.Circuit:
     q = cirq.LineQubit.range(4)
-    prep = [cirq.ry(0.4 + 0.5 * i).on(qb) for i, qb in enumerate(q)] + [cirq.X(q[1])]
+    prep = [cirq.ry(first + 0.5 * i).on(qb) for i, qb in enumerate(q)] + [cirq.X(q[1])]
     return cirq.Circuit(prep, cirq.qft(*q), cirq.measure(*q, key="f"))
 
 
@@ -93,6 +93,17 @@ def test_distribution_matches_cirq_simulator(
     # cirq.Simulator samples mid-circuit measurements shot by shot: fewer oracle shots there
     mid = not circuit.are_all_measurements_terminal()
     same_distribution(ours, simulate(circuit, repetitions=3000 if mid else 20000))
+
+
+def test_the_distribution_check_can_fail(
+    sampler: IQMSampler, same_distribution: Any, simulate: Any
+) -> None:
+    """The broken variant of the check's docstring: QFT-4 run right, compared with the oracle
+    of QFT-4 whose first angle is ry(0.55) instead of ry(0.4) (total variation 0.098, which the
+    former summed 4-sigma bound of 0.116 let through)."""
+    ours = sampler.run(qft4(), repetitions=SHOTS)
+    with pytest.raises(AssertionError, match="chi2"):
+        same_distribution(ours, simulate(qft4(0.55)))
 
 
 def test_matrix_gate_invert_mask_and_repeated_keys(
