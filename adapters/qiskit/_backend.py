@@ -20,7 +20,8 @@ from qiskit.transpiler import Target
 
 from iqm_bridge.adapters.qiskit._convert import to_ir
 from iqm_bridge.adapters.qiskit._job import IQMJob
-from iqm_bridge.adapters.qiskit._target import build_target
+from iqm_bridge.adapters.qiskit._target import IQMTarget, build_target
+from iqm_bridge.adapters.qiskit._transpile import PLUGIN_NAME
 from iqm_bridge.core import (
     AUTO,
     DEFAULT_LEVEL,
@@ -68,9 +69,10 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
     Args:
         client: an ``iqm.iqm_client.IQMClient`` (as for the official ``IQMBackend``) or an
             iqm-bridge :class:`~iqm_bridge.core.Connection`.
-        calibration_set_id: run every job on this calibration set (a UUID or its string).
+        calibration_set_id: run every job on this calibration set (a UUID or its string);
+            by default, the set the backend's target was built from.
         use_metrics: accepted for compatibility; the target always carries the calibration's
-            error rates when the server serves them.
+            error rates and coherence times when the server serves them.
         **kwargs: ``name``, ``description``, ``online_date``, ``backend_version`` for
             ``BackendV2``; any other keyword sets a default run option (see
             :meth:`_default_options`).
@@ -101,7 +103,8 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         self._names = device.qubits + device.resonators
         self._index = {name: i for i, name in enumerate(self._names)}
         self._target = build_target(device)
-        self._target_res: Target | None = None
+        self._target_res: IQMTarget | None = None
+        self._architecture: Any = None
         self._max_circuits: int | None = None
 
     # ------------------------------------------------------------------ BackendV2 API
@@ -132,16 +135,44 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
 
     @property
     def target_with_resonators(self) -> Target:
-        """The real target of a resonator machine: resonators as extra qubits, with MOVEs.
+        """The real target of a resonator machine (see :meth:`get_real_target`).
 
         Raises:
-            ConfigurationError: the device has no computational resonator.
+            QubitNotOnDeviceError: the device has no computational resonator (a
+                ``ValueError``).
         """
         if not self._device.resonators:
-            raise ConfigurationError(f"{self._device.name} has no computational resonator")
+            raise QubitNotOnDeviceError(f"{self._device.name} has no computational resonator")
+        return self.get_real_target()
+
+    def get_real_target(self) -> Target:
+        """The device as it is: resonators as qubits after the qubits, CZ only on calibrated
+        loci, and MOVE (on a lattice the same as :attr:`target`)."""
         if self._target_res is None:
             self._target_res = build_target(self._device, with_resonators=True)
         return self._target_res
+
+    def has_resonators(self) -> bool:
+        """Whether the quantum computer has computational resonators (a star machine)."""
+        return bool(self._device.resonators)
+
+    @property
+    def architecture(self) -> Any:
+        """The calibration's iqm-client ``DynamicQuantumArchitecture`` the target was built
+        from (``.qubits``, ``.computational_resonators``, ``.gates``,
+        ``.calibration_set_id``)."""
+        if self._architecture is None:
+            from iqm.iqm_client import DynamicQuantumArchitecture
+
+            arch = self._device.to_architecture_dict()
+            self._architecture = DynamicQuantumArchitecture.model_validate(arch)
+        return self._architecture
+
+    def get_scheduling_stage_plugin(self) -> str:
+        """The qiskit scheduling stage ``qiskit.transpile`` uses for this backend: it merges
+        single-qubit runs and, on star machines, inserts MOVEs (see
+        :mod:`iqm_bridge.adapters.qiskit._transpile`)."""
+        return PLUGIN_NAME
 
     @property
     def max_circuits(self) -> int | None:
@@ -231,6 +262,30 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         ir, layout = to_ir(circuit, names, native_only=native_only)
         return Program(ir, layout.keymap, placement=AUTO, info={"clbits": layout.columns})
 
+    def _prepare(
+        self, run_input: QuantumCircuit | Sequence[QuantumCircuit], options: Mapping[str, Any]
+    ) -> tuple[Executor, list[Program], RunOptions]:
+        merged = self._options_for(options)
+        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+        callback: Callable[[list[QuantumCircuit]], Any] | None = merged["circuit_callback"]
+        if callback is not None:
+            callback(circuits)
+        names = self._qubit_names(merged["qubit_index_to_name"])
+        programs = [self._program(c, names) for c in circuits]
+        if merged["calibration_set_id"] is None:  # the set the target describes
+            merged["calibration_set_id"] = self._device.calibration_set_id
+        run_opts = RunOptions.from_kwargs(
+            circuit_compilation_options=merged["circuit_compilation_options"],
+            **{k: merged[k] for k in _RUN_OPTION_NAMES},
+        )
+        executor = Executor(
+            self._conn,
+            level=merged["optimization_level"],
+            seed=merged["seed"],
+            max_circuits=self._max_circuits,
+        )
+        return executor, programs, run_opts
+
     def run(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> IQMJob:
         """Run circuits; a list goes out as one job (split only by ``max_circuits``).
 
@@ -249,24 +304,41 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
             UnsupportedOperationError: an instruction with no IQM equivalent.
             CircuitValidationError: a circuit that cannot run (too many qubits, ...).
         """
-        merged = self._options_for(options)
-        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
-        callback: Callable[[list[QuantumCircuit]], Any] | None = merged["circuit_callback"]
-        if callback is not None:
-            callback(circuits)
-        names = self._qubit_names(merged["qubit_index_to_name"])
-        programs = [self._program(c, names) for c in circuits]
-        run_opts = RunOptions.from_kwargs(
-            circuit_compilation_options=merged["circuit_compilation_options"],
-            **{k: merged[k] for k in _RUN_OPTION_NAMES},
-        )
-        executor = Executor(
-            self._conn,
-            level=merged["optimization_level"],
-            seed=merged["seed"],
-            max_circuits=self._max_circuits,
-        )
+        executor, programs, run_opts = self._prepare(run_input, options)
         return IQMJob(self, executor.submit(programs, run_opts))
+
+    def create_circuit_job_definition(
+        self,
+        run_input: QuantumCircuit | Sequence[QuantumCircuit],
+        shots: int | None = None,
+        circuit_compilation_options: Any = None,
+        circuit_callback: Callable[[list[QuantumCircuit]], Any] | None = None,
+        qubit_index_to_name: Mapping[int, str] | None = None,
+        **options: Any,
+    ) -> Any:
+        """The job :meth:`run` would submit, as iqm-client's ``CircuitJobDefinition``, without
+        submitting it (``backend.client.submit_circuit_job(definition)`` sends it).
+
+        Args:
+            run_input: a circuit or a list of circuits.
+            shots: shots per circuit (default: the backend's ``shots`` option, 1024).
+            circuit_compilation_options: iqm-client's ``CircuitCompilationOptions``.
+            circuit_callback: called with the circuits first.
+            qubit_index_to_name: the device qubit of each circuit qubit index.
+            **options: any other run option (see :meth:`_default_options`).
+
+        Raises:
+            UnknownOptionError: an option name that is not a run option (a ``TypeError``).
+        """
+        given = {
+            "shots": shots,
+            "circuit_compilation_options": circuit_compilation_options,
+            "circuit_callback": circuit_callback,
+            "qubit_index_to_name": qubit_index_to_name,
+        }
+        options.update({k: v for k, v in given.items() if v is not None})
+        executor, programs, run_opts = self._prepare(run_input, options)
+        return executor.job_definition(programs, run_opts)
 
     def retrieve_job(self, job_id: str) -> IQMJob:
         """The job with this id (as ``job.job_id()`` gave it), e.g. in a new process.

@@ -33,6 +33,7 @@ from iqm_bridge.core.errors import (
 )
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Delay, Gate, Measure, Operation, Reset
 from iqm_bridge.core.keys import KeyMap, Register
+from iqm_bridge.core.parameters import Expression, ParamValue
 
 __all__ = ["ClbitLayout", "to_ir"]
 
@@ -86,7 +87,8 @@ NATIVE_NAMES = frozenset({"r", "x", "y", "rx", "ry", "cz", "move", "id"})
 """Qiskit gate names ``serialize_circuit`` accepts (besides measure, reset, delay, barrier and
 ``if_else``)."""
 
-_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12}
+# ``dt`` is 1 ns, as for qiskit-iqm (IQM targets declare no ``dt`` of their own)
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "ps": 1e-12, "dt": 1e-9}
 
 
 class ClbitLayout:
@@ -97,20 +99,43 @@ class ClbitLayout:
         columns: for clbit ``j`` of ``circuit.clbits``, its column in the registers placed side
             by side; ``None`` when that is simply ``j``.
         keymap: the key map that reads the circuit's results into those registers.
+        clbit_of_key: measurement key -> index of the clbit it writes in ``circuit.clbits``.
     """
 
-    __slots__ = ("columns", "keymap", "registers")
+    __slots__ = ("clbit_of_key", "columns", "keymap", "registers")
 
     def __init__(
-        self, registers: tuple[Register, ...], columns: list[int] | None, keymap: KeyMap
+        self,
+        registers: tuple[Register, ...],
+        columns: list[int] | None,
+        keymap: KeyMap,
+        clbit_of_key: dict[str, int],
     ) -> None:
         self.registers = registers
         self.columns = columns
         self.keymap = keymap
+        self.clbit_of_key = clbit_of_key
 
 
-def _angle(value: Any, gate: str) -> float:
+def _affine(value: ParameterExpression, gate: str) -> Expression:
+    """A symbolic qiskit angle as the core's affine expression (coefficients by gradient)."""
+    terms = []
+    for p in value.parameters:
+        slope = value.gradient(p)
+        if isinstance(slope, ParameterExpression) and slope.parameters:
+            raise UnboundParameterError(
+                f"gate {gate!r} has angle {value}, which is not affine in {p.name!r}; bind it "
+                "before transpiling, or keep its angles of the form c0 + c1*p1 + ..."
+            )
+        terms.append((p.name, complex(slope).real))
+    constant = complex(value.assign_parameters(dict.fromkeys(value.parameters, 0.0))).real
+    return Expression(terms, constant)
+
+
+def _angle(value: Any, gate: str, symbolic: bool = False) -> ParamValue:
     if isinstance(value, ParameterExpression):
+        if value.parameters and symbolic:
+            return _affine(value, gate)
         if value.parameters:
             names = sorted(p.name for p in value.parameters)
             raise UnboundParameterError(
@@ -137,7 +162,13 @@ def _suggest(name: str) -> str:
 class _Translator:
     """State of one circuit's translation: qubit names, clbit keys and repetition counts."""
 
-    def __init__(self, circuit: QuantumCircuit, qubit_names: Sequence[str], native_only: bool):
+    def __init__(
+        self,
+        circuit: QuantumCircuit,
+        qubit_names: Sequence[str],
+        native_only: bool,
+        symbolic: bool = False,
+    ) -> None:
         if circuit.num_qubits > len(qubit_names):
             raise CircuitValidationError(
                 f"circuit {circuit.name!r} has {circuit.num_qubits} qubits but the backend has "
@@ -145,6 +176,7 @@ class _Translator:
             )
         self.circuit = circuit
         self.native_only = native_only
+        self.symbolic = symbolic
         self.qubit_name = {q: qubit_names[i] for i, q in enumerate(circuit.qubits)}
         self.cregs = list(circuit.cregs)
         self.registers = tuple(Register(r.name, r.size) for r in self.cregs)
@@ -153,6 +185,8 @@ class _Translator:
         for r in self.cregs:
             offsets.append(offsets[-1] + r.size)
         self.slot: dict[Clbit, tuple[int, int]] = {}
+        self.clbit_index: dict[Clbit, int] = {}
+        self.clbit_of_key: dict[str, int] = {}
         columns = []
         for clbit in circuit.clbits:
             loc = circuit.find_bit(clbit)
@@ -163,6 +197,7 @@ class _Translator:
                 )
             reg, bit = loc.registers[0]
             ri = reg_index[reg]
+            self.clbit_index[clbit] = loc.index
             self.slot[clbit] = (ri, bit)
             columns.append(offsets[ri] + bit)
         self.columns = None if columns == list(range(len(columns))) else columns
@@ -176,6 +211,7 @@ class _Translator:
         self.writes[clbit] = rep + 1
         key = KeyMap.encode(self.registers[ri], ri, bit, rep)
         self.last_key[clbit] = key
+        self.clbit_of_key[key] = self.clbit_index[clbit]
         return key
 
     def gate(self, op: Instruction, qubits: tuple[str, ...]) -> list[Operation]:
@@ -183,7 +219,7 @@ class _Translator:
         name = op.name
         prx = _PRX_LIKE.get(name)
         if prx is not None:
-            angle, phase = prx([_angle(p, name) for p in op.params])
+            angle, phase = prx([_angle(p, name, self.symbolic) for p in op.params])
             return [Gate("prx", qubits, (angle, phase))]
         if name == "id":
             return []
@@ -195,7 +231,7 @@ class _Translator:
                 "which compiles it"
             )
         if core is not None:
-            return [Gate(core, qubits, tuple(_angle(p, name) for p in op.params))]
+            return [Gate(core, qubits, tuple(_angle(p, name, self.symbolic) for p in op.params))]
         definition = getattr(op, "definition", None)
         if definition is None:
             raise UnsupportedOperationError(
@@ -249,10 +285,9 @@ class _Translator:
         factor = _TIME_UNITS.get(unit)
         if factor is None:
             raise UnsupportedOperationError(
-                f"delay in unit {unit!r}: the backend has no 'dt'; give the delay in s, ms, us, "
-                "ns or ps"
+                f"delay in unit {unit!r}: give the delay in s, ms, us, ns, ps or dt (1 ns)"
             )
-        return _angle(op.params[0], "delay") * factor
+        return float(_angle(op.params[0], "delay")) * factor
 
     def if_else(
         self, op: IfElseOp, qubits: tuple[str, ...], clbits: Sequence[Clbit]
@@ -337,6 +372,7 @@ def to_ir(
     qubit_names: Sequence[str],
     *,
     native_only: bool = False,
+    symbolic: bool = False,
 ) -> tuple[Circuit, ClbitLayout]:
     """Translate a qiskit circuit into an IR circuit whose qubit ``i`` is ``qubit_names[i]``.
 
@@ -345,6 +381,8 @@ def to_ir(
         qubit_names: the name of each circuit qubit, by index.
         native_only: refuse gates that are not IQM natives (or their special cases x, y, rx, ry)
             instead of translating or decomposing them.
+        symbolic: keep unbound parameters as the core's affine expressions (for compiling a
+            template) instead of refusing them.
 
     Returns:
         The IR circuit (its metadata is the circuit's JSON-compatible metadata) and the clbit
@@ -352,12 +390,13 @@ def to_ir(
 
     Raises:
         UnsupportedOperationError: an instruction with no IQM equivalent (named).
-        UnboundParameterError: a parameter without a value.
+        UnboundParameterError: a parameter without a value (with ``symbolic``: an angle that
+            is not affine in its parameters).
         CircuitValidationError: more qubits than ``qubit_names``.
     """
-    tr = _Translator(circuit, qubit_names, native_only)
+    tr = _Translator(circuit, qubit_names, native_only, symbolic)
     ops = tr.body(circuit, (), ())
     qubits = tuple(tr.qubit_name[q] for q in circuit.qubits)
     ir = Circuit(qubits, tuple(ops), circuit.name, _user_metadata(circuit))
     keymap = KeyMap.from_keys(ir.measurement_keys).with_registers(tr.registers)
-    return ir, ClbitLayout(tr.registers, tr.columns, keymap)
+    return ir, ClbitLayout(tr.registers, tr.columns, keymap, tr.clbit_of_key)

@@ -17,7 +17,7 @@ from qiskit.providers import JobStatus, JobV1
 from qiskit.result import Counts, Result
 from qiskit.result.models import ExperimentResult, ExperimentResultData
 
-from iqm_bridge.core import Batch, CircuitResult, MeasurementBits
+from iqm_bridge.core import Batch, CircuitResult, JobFailedError, MeasurementBits
 from iqm_bridge.core import JobStatus as CoreStatus
 from iqm_bridge.core.keys import unique_rows
 
@@ -197,7 +197,9 @@ class IQMJob(JobV1):  # type: ignore[misc]
 
         Counts and memory use qiskit's bit order (little-endian, registers separated by spaces,
         the last register first). ``result.results[i]`` also carries ``job_id`` and
-        ``calibration_set_id``; ``result.timeline`` lists the server's status changes.
+        ``calibration_set_id``; ``result.timeline`` lists the server's status changes. A job
+        that failed or was cancelled gives, as with qiskit-iqm, a ``Result`` with
+        ``success=False`` and no entries (:meth:`error_message` says why).
 
         Args:
             timeout: seconds to wait in all (``None``: the run's ``timeout`` option, else no
@@ -205,14 +207,25 @@ class IQMJob(JobV1):  # type: ignore[misc]
             cancel_after_timeout: cancel the job on the server if the timeout passes.
 
         Raises:
-            JobFailedError: the job failed or was cancelled.
-            JobTimeoutError: not finished within ``timeout``.
+            JobTimeoutError: not finished within ``timeout`` (also iqm-client's
+                ``OperationTimeoutError``).
         """
         if self._result is not None:
             return self._result
-        per_program = self._batch.result(timeout, cancel_after_timeout=cancel_after_timeout)
-        results = [r for group in per_program for r in group]
         backend = self.backend()
+        try:
+            per_program = self._batch.result(timeout, cancel_after_timeout=cancel_after_timeout)
+        except JobFailedError as exc:
+            return Result(
+                backend_name=backend.name,
+                backend_version=backend.backend_version,
+                job_id=self.job_id(),
+                success=False,
+                results=[],
+                status=str(exc),
+                timeline=self._batch.job.timeline(),
+            )
+        results = [r for group in per_program for r in group]
         cal_ids = {r.calibration_set_id for r in results}
         self._result = IQMResult(
             backend_name=backend.name,

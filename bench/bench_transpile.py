@@ -1,0 +1,167 @@
+"""``qiskit.transpile`` onto our backend against the official backend, on the same emulator.
+
+For each of seven circuits from ``qiskit.circuit.library`` (QFT, EfficientSU2, QuantumVolume,
+a GHZ-like ring graph state, a Grover iteration, a ripple-carry adder, IQP), each measured
+on every qubit, and for each optimisation level 1-3, one figure
+``transpile.<circuit>.L<level>.r``: the number of single-qubit gates in
+``qiskit.transpile(qc, backend, optimization_level=level, seed_transpiler=1)`` with our
+backend (``iqm_bridge.adapters.qiskit.IQMProvider(url).get_backend()``) over the same number
+with the official one (``iqm.qiskit_iqm.IQMProvider(url).get_backend()``), both against one
+noiseless garnet emulator started here (20-qubit square lattice); goal <= 1.0.
+
+What is counted: the ``r`` instructions of the transpiled circuit (the only single-qubit
+gate either backend emits; measurements, barriers and the ``cz`` are not single-qubit
+gates). The note gives both CZ counts. Nothing is timed: the figure is a count, and both
+backends are built, and the emulator started, before anything is counted.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from _common import Figure
+
+LEVELS = (1, 2, 3)
+SEED = 1
+
+
+def _measured(qc: Any) -> Any:
+    from qiskit import QuantumCircuit
+
+    out = QuantumCircuit(qc.num_qubits)
+    out.compose(qc, inplace=True)
+    out.measure_all()
+    return out
+
+
+def _qft() -> Any:
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import QFTGate
+
+    qc = QuantumCircuit(6)
+    qc.h(range(6))
+    qc.append(QFTGate(6), range(6))
+    return qc
+
+
+def _efficient_su2() -> Any:
+    import numpy as np
+    from qiskit.circuit.library import efficient_su2
+
+    qc = efficient_su2(6, reps=2)
+    values = np.random.default_rng(7).uniform(-np.pi, np.pi, qc.num_parameters)
+    return qc.assign_parameters(values)
+
+
+def _quantum_volume() -> Any:
+    from qiskit.circuit.library import quantum_volume
+
+    return quantum_volume(5, seed=3)
+
+
+def _ghz_ring() -> Any:
+    import numpy as np
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import GraphStateGate
+
+    n = 8
+    adjacency = np.zeros((n, n), dtype=int)
+    for i in range(n):
+        adjacency[i, (i + 1) % n] = adjacency[(i + 1) % n, i] = 1
+    qc = QuantumCircuit(n)
+    qc.append(GraphStateGate(adjacency), range(n))
+    return qc
+
+
+def _grover() -> Any:
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import grover_operator
+
+    oracle = QuantumCircuit(4)
+    oracle.x([0, 2])
+    oracle.h(3)
+    oracle.mcx([0, 1, 2], 3)
+    oracle.h(3)
+    oracle.x([0, 2])
+    qc = QuantumCircuit(4)
+    qc.h(range(4))
+    qc.compose(grover_operator(oracle), inplace=True)
+    return qc
+
+
+def _adder() -> Any:
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import CDKMRippleCarryAdder
+
+    adder = CDKMRippleCarryAdder(2, kind="half")
+    qc = QuantumCircuit(adder.num_qubits)
+    qc.x([0, 3])  # a = 1, b = 2
+    qc.compose(adder, inplace=True)
+    return qc
+
+
+def _iqp() -> Any:
+    from qiskit.circuit.library import iqp
+
+    return iqp([[6, 5, 3, 1], [5, 4, 5, 2], [3, 5, 1, 7], [1, 2, 7, 3]])
+
+
+CIRCUITS: dict[str, Callable[[], Any]] = {
+    "qft6": _qft,
+    "efficient_su2_6": _efficient_su2,
+    "quantum_volume5": _quantum_volume,
+    "ghz_ring8": _ghz_ring,
+    "grover4": _grover,
+    "adder2": _adder,
+    "iqp4": _iqp,
+}
+
+
+@cache
+def _backends() -> tuple[Any, Any, Any]:
+    """(ours, official, emulator): both backends on one noiseless garnet emulator."""
+    from iqm.qiskit_iqm import IQMProvider as OfficialProvider
+
+    from iqm_bridge.adapters.qiskit import IQMProvider
+    from iqm_bridge.emulator import Emulator
+
+    emulator = Emulator(machine="garnet", noise=False, seed=1)
+    url = emulator.start()
+    atexit.register(emulator.stop)
+    return IQMProvider(url).get_backend(), OfficialProvider(url).get_backend(), emulator
+
+
+def _counts(qc: Any, backend: Any, level: int) -> tuple[int, int]:
+    from qiskit import transpile
+
+    ops = transpile(qc, backend, optimization_level=level, seed_transpiler=SEED).count_ops()
+    return ops.get("r", 0), ops.get("cz", 0)
+
+
+def single_qubit_gates() -> list[Figure]:
+    """Single-qubit gates after ``qiskit.transpile``, ours over the official backend's."""
+    ours, official, _ = _backends()
+    figures = []
+    for name, make in CIRCUITS.items():
+        qc = _measured(make())
+        for level in LEVELS:
+            r_ours, cz_ours = _counts(qc, ours, level)
+            r_official, cz_official = _counts(qc, official, level)
+            figures.append(
+                Figure(
+                    f"transpile.{name}.L{level}.r",
+                    r_ours,
+                    r_official,
+                    goal=1.0,
+                    unit="gates",
+                    note=f"cz {cz_ours} vs {cz_official}",
+                    against="iqm.qiskit_iqm's backend, same emulator and transpile call",
+                )
+            )
+    return figures
+
+
+BENCHMARKS = [single_qubit_gates]
