@@ -3,8 +3,9 @@ running, and leave the journal telling the truth either way."""
 
 from __future__ import annotations
 
-import _thread
+import os
 import pathlib
+import signal
 import sys
 import threading
 import time
@@ -144,13 +145,27 @@ def test_real_sigint_during_wait_cancels_a_split_job(queued: Any, tmp_path: path
     )
     job = run(conn, [x_ghz_circuit(f"c{i}") for i in range(3)], RunOptions(shots=4), max_circuits=1)
     assert len(job.job_ids) == 3
-    timer = threading.Timer(0.3, _thread.interrupt_main)
+    # a real SIGINT from another thread; the handler turns it into KeyboardInterrupt only while
+    # the wait runs, so a signal that arrives late cannot escape the test as a stray traceback
+    armed = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if armed.is_set():
+            armed.clear()
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    armed.set()
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             job.wait(timeout=20)
     finally:
+        armed.clear()
         timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
     fresh = Connection(queued.url, journal=None)
     for jid in job.job_ids:
         assert fresh.retrieve(jid).status() is JobStatus.CANCELLED
