@@ -231,8 +231,11 @@ class _ToIR:
             # cirq's own flattening: repetitions, qubit and key maps, repetition ids applied
             try:
                 body = op.mapped_circuit(deep=True)
-            except (ValueError, NotImplementedError) as exc:
-                raise _unsupported(op, str(exc)) from None
+            except ValueError as exc:  # repeat_until or symbolic repetitions
+                raise UnsupportedOperationError(
+                    f"cirq CircuitOperation ({op!r}) cannot run on IQM hardware: {exc}; give it "
+                    "a fixed number of repetitions"
+                ) from None
             for inner in body.all_operations():
                 self.op(inner)
             return

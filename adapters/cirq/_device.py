@@ -117,7 +117,10 @@ class IQMDeviceMetadata(cirq.DeviceMetadata):
         architecture: iqm-client's ``DynamicQuantumArchitecture`` it came from, if any.
 
     Attributes:
+        device: the core device.
+        gateset: the natives as a ``cirq.Gateset``.
         operations: cirq gate type -> the loci (tuples of qubits) it is calibrated on.
+        resonator_set: the computational resonators.
     """
 
     QUBIT_NAME_PREFIX = "QB"
@@ -132,9 +135,9 @@ class IQMDeviceMetadata(cirq.DeviceMetadata):
         )
         super().__init__(qubits, graph)
         self.device = device
-        self._resonator_set = frozenset(resonators)
+        self.resonator_set = frozenset(resonators)
         natives = [n for n in _NATIVE_TYPES if n in device.native_names]
-        self._gateset = cirq.Gateset(*(t for n in natives for t in _NATIVE_TYPES[n]))
+        self.gateset = cirq.Gateset(*(t for n in natives for t in _NATIVE_TYPES[n]))
         self.operations: dict[type[cirq.Gate], list[tuple[cirq.Qid, ...]]] = {
             t: [tuple(map(cirq.NamedQubit, locus)) for locus in sorted(device.gates[n].loci)]
             for n in natives
@@ -157,23 +160,9 @@ class IQMDeviceMetadata(cirq.DeviceMetadata):
         if any(len(e) != 2 for e in edges):
             raise CircuitValidationError("connectivity_indices must be pairs of qubit indices")
         singles = tuple((f"QB{i}",) for i in range(1, qubit_count + 1))
-        specs = {
-            "prx": ("drag_gaussian", singles),
-            "cz": ("tgss", edges),
-            "measure": ("constant", singles),
-        }
-        gates = {g: GateSpec({impl: tuple(loci)}, impl) for g, (impl, loci) in specs.items()}
+        loci = {"prx": singles, "cz": tuple(edges), "measure": singles}
+        gates = {g: GateSpec({"default": locus}, "default") for g, locus in loci.items()}
         return cls(Device(name, tuple(q for (q,) in singles), (), gates))
-
-    @property
-    def gateset(self) -> cirq.Gateset:
-        """The native gates as a ``cirq.Gateset``."""
-        return self._gateset
-
-    @property
-    def resonator_set(self) -> frozenset[cirq.Qid]:
-        """The computational resonators."""
-        return self._resonator_set
 
     @property
     def architecture(self) -> Any:
@@ -186,7 +175,7 @@ class IQMDeviceMetadata(cirq.DeviceMetadata):
         return self._architecture
 
     def _value_equality_values_(self) -> Any:
-        return (*super()._value_equality_values_(), self._gateset, self._resonator_set)
+        return (*super()._value_equality_values_(), self.gateset, self.resonator_set)
 
 
 class IQMDevice(cirq.Device):
@@ -199,13 +188,21 @@ class IQMDevice(cirq.Device):
     Args:
         metadata: the device's :class:`IQMDeviceMetadata`, or a core device (``IQMSampler``
             builds one from the server).
+
+    Attributes:
+        core_device: the core :class:`~iqm_bridge.core.device.Device` this wraps.
+        name: the quantum computer's name.
+        qubits: the qubits, in the server's order.
+        resonators: the computational resonators (empty on square lattices).
+        supported_operations: cirq gate type -> the loci it is calibrated on.
     """
 
     def __init__(self, metadata: IQMDeviceMetadata | Device) -> None:
         if isinstance(metadata, Device):
             metadata = IQMDeviceMetadata(metadata)
         self._metadata = metadata
-        self._device = metadata.device
+        self.core_device = self._device = metadata.device
+        self.name = self._device.name
         self.qubits = tuple(cirq.NamedQubit(q) for q in self._device.qubits)
         self.resonators = tuple(cirq.NamedQubit(r) for r in self._device.resonators)
         self.supported_operations = metadata.operations
@@ -218,16 +215,6 @@ class IQMDevice(cirq.Device):
 
     def __hash__(self) -> int:
         return hash((type(self), self._metadata))
-
-    @property
-    def core_device(self) -> Device:
-        """The core :class:`~iqm_bridge.core.device.Device` this wraps."""
-        return self._device
-
-    @property
-    def name(self) -> str:
-        """The quantum computer's name."""
-        return self._device.name
 
     @property
     def metadata(self) -> IQMDeviceMetadata:

@@ -119,10 +119,12 @@ def test_qutrit_refused() -> None:
     "gate",
     [
         cirq.X**0.37,
+        cirq.Y**-0.6,
+        cirq.ry(1.1),
         cirq.H**0.3,
         cirq.PhasedXZGate(x_exponent=0.2, z_exponent=-0.4, axis_phase_exponent=0.7),
     ],
-    ids=["xpow", "hpow", "phasedxz"],
+    ids=["xpow", "ypow", "ry", "hpow", "phasedxz"],
 )
 def test_one_qubit_conversion_is_the_unitary_up_to_phase(gate: Any) -> None:
     from iqm_bridge.core.gates import gate_unitary
@@ -171,3 +173,34 @@ def test_affine_sympy_parameters_stay_symbolic() -> None:
     assert isinstance(rz.params[0], Expression)
     assert rz.params[0].terms[0][0] == "theta"
     assert rz.params[0].terms[0][1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "gate",
+    [
+        cirq.X,
+        cirq.Y**0.5,
+        cirq.rx(0.3),
+        cirq.ry(-2.0),
+        cirq.PhasedXZGate(x_exponent=0.25, z_exponent=0.0, axis_phase_exponent=0.5),
+    ],
+    ids=["x", "ypow", "rx", "ry", "phasedxz_no_z"],
+)
+def test_prx_like_gates_translate_to_one_native_prx(gate: Any) -> None:
+    """So a hand-written MOVE circuit using them stays native (the compiler refuses MOVEs)."""
+    (a,) = cirq.LineQubit.range(1)
+    assert [op.name for op in to_ir(cirq.Circuit(gate.on(a))).circuit.operations] == ["prx"]
+
+
+def test_repeat_until_and_bad_qasm_are_refused() -> None:
+    from iqm_bridge.adapters.cirq import circuit_from_qasm
+
+    (a,) = cirq.LineQubit.range(1)
+    body = cirq.FrozenCircuit(cirq.X(a) ** 0.5, cirq.measure(a, key="z"))
+    loop = cirq.CircuitOperation(
+        body, use_repetition_ids=False, repeat_until=cirq.KeyCondition(cirq.MeasurementKey("z"))
+    )
+    with pytest.raises(UnsupportedOperationError, match="CircuitOperation"):
+        to_ir(cirq.Circuit(loop))
+    with pytest.raises(CircuitValidationError, match="OpenQASM"):
+        circuit_from_qasm("OPENQASM 2.0;\nqreg q[1];\nfoo q[0];")

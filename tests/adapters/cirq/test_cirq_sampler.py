@@ -13,7 +13,7 @@ from iqm_bridge.core import NoMeasurementWarning
 
 cirq = pytest.importorskip("cirq")
 
-from iqm_bridge.adapters.cirq import IQMResult, IQMSampler  # noqa: E402
+from iqm_bridge.adapters.cirq import IQMMoveGate, IQMResult, IQMSampler  # noqa: E402
 from iqm_bridge.core.errors import (  # noqa: E402
     ConfigurationError,
     UnboundParameterError,
@@ -237,9 +237,12 @@ def test_errors_no_measurement_unbound_and_options(sampler: IQMSampler, garnet: 
     for bad in ("10", 2.5, None):
         with pytest.raises(ConfigurationError, match="repetitions"):
             sampler.run(cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=bad)
-    assert sampler.run(
-        cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=np.int64(7)
-    ).repetitions == 7
+    assert (
+        sampler.run(
+            cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=np.int64(7)
+        ).repetitions
+        == 7
+    )
     t = sympy.Symbol("theta")
     with pytest.raises(UnboundParameterError, match="'theta'"):
         sampler.run(cirq.Circuit(cirq.X(a) ** t, cirq.measure(a, key="m")))
@@ -254,3 +257,97 @@ def test_star_machine(deneb: Any, same_distribution: Any, simulate: Any) -> None
     circuit = ghz(4)
     same_distribution(sampler.run(circuit, repetitions=SHOTS), simulate(circuit))
     np.testing.assert_equal(len(sampler.device.resonators), 1)
+
+
+def test_circuit_operations_are_flattened_with_their_keys(
+    sampler: IQMSampler, same_distribution: Any, simulate: Any
+) -> None:
+    """Repetitions with ids give keys ``0:z``, ``1:z``; without ids, records of one key."""
+    a, b = cirq.LineQubit.range(2)
+    body = cirq.FrozenCircuit(cirq.ry(0.9)(a), cirq.CNOT(a, b), cirq.measure(a, b, key="z"))
+    circuit = cirq.Circuit(
+        cirq.CircuitOperation(body, repetitions=2, use_repetition_ids=True),
+        cirq.CircuitOperation(
+            body, repetitions=2, use_repetition_ids=False
+        ).with_measurement_key_mapping({"z": "w"}),
+    )
+    ours = sampler.run(circuit, repetitions=SHOTS)
+    assert set(ours.records) == {"0:z", "1:z", "w"}
+    assert ours.records["w"].shape == (SHOTS, 2, 2)
+    same_distribution(ours, simulate(circuit, repetitions=3000))
+
+
+def test_create_circuit_job_definition(sampler: IQMSampler) -> None:
+    (a,) = cirq.LineQubit.range(1)
+    t = sympy.Symbol("t")
+    swept = cirq.Circuit(cirq.H(a) ** t, cirq.measure(a, key="x"))
+    definition = sampler.create_circuit_job_definition(
+        swept, params=cirq.Points("t", [0.0, 0.5, 1.0]), repetitions=7
+    )
+    assert definition.shots == 7 and len(definition.circuits) == 3
+    names = {i.name for c in definition.circuits for i in c.instructions}
+    assert names <= {"prx", "cz", "measure"}, names
+    batch = sampler.create_circuit_job_definition([ghz(2), ghz(3)], repetitions=5)
+    assert [len([i for i in c.instructions if i.name == "cz"]) for c in batch.circuits] == [1, 2]
+
+
+def test_device_argument_must_be_the_servers(garnet: Any, deneb: Any) -> None:
+    from iqm_bridge.adapters.cirq import Apollo, IncompatibleDeviceError
+
+    apollo = Apollo()  # Garnet's lattice: accepted, and it is what the sampler then offers
+    assert IQMSampler(garnet.url, device=apollo).device is apollo
+    with pytest.raises(IncompatibleDeviceError, match="not the architecture of garnet") as info:
+        IQMSampler(garnet.url, device=IQMSampler(deneb.url).device)
+    assert isinstance(info.value, ValueError)
+
+
+def test_hand_written_move_circuit_with_x_and_y(deneb: Any) -> None:
+    q1, q2, cr = (cirq.NamedQubit(n) for n in ("QB1", "QB2", "CR1"))
+    move = IQMMoveGate()
+    circuit = cirq.Circuit(
+        cirq.X(q1),
+        cirq.Y(q2) ** 0.5,
+        move(q1, cr),
+        cirq.CZ(q2, cr),
+        move(q1, cr),
+        cirq.Y(q2) ** -0.5,
+        cirq.measure(q1, q2, key="m"),
+    )
+    counts = IQMSampler(deneb.url).run(circuit, repetitions=50).histogram(key="m")
+    assert dict(counts) == {0b11: 50}  # the |1> moved into CR1 makes the CZ flip QB2
+
+
+def test_guide_helpers(garnet: Any, deneb: Any) -> None:
+    from iqm_bridge.adapters.cirq import simplify_circuit, transpile_insert_moves_into_circuit
+
+    q = cirq.LineQubit.range(2)
+    circuit = cirq.Circuit(
+        cirq.H(q[0]),
+        cirq.T(q[0]),
+        cirq.X(q[0]) ** 0.3,
+        cirq.CNOT(*q),
+        cirq.S(q[1]),
+        cirq.measure(*q, key="m"),
+    )
+    simple = simplify_circuit(circuit)
+    assert len(list(simple.all_operations())) < len(list(cirq.decompose(circuit)))
+    np.testing.assert_allclose(_probabilities(simple, q), _probabilities(circuit, q), atol=1e-7)
+    star = IQMSampler(deneb.url)
+    q1, q3 = cirq.NamedQubit("QB1"), cirq.NamedQubit("QB3")
+    on_qubits = cirq.Circuit(cirq.H(q1), cirq.CNOT(q1, q3), cirq.measure(q1, q3, key="m"))
+    moved = transpile_insert_moves_into_circuit(on_qubits, star.device)
+    assert any(isinstance(op.gate, IQMMoveGate) for op in moved.all_operations())
+    star.device.validate_circuit(moved)
+    assert moved.all_qubits() - {q1, q3} == {cirq.NamedQubit("CR1")}
+    assert set(star.run(moved, repetitions=100).histogram(key="m")) <= {0, 3}
+    # a circuit already holding valid MOVEs is kept as it is
+    assert transpile_insert_moves_into_circuit(moved, star.device) == moved
+
+
+def _probabilities(circuit: cirq.Circuit, qubits: list[Any]) -> np.ndarray:
+    state = cirq.final_state_vector(
+        cirq.drop_terminal_measurements(circuit),
+        qubit_order=qubits,
+        ignore_terminal_measurements=True,
+    )
+    return np.abs(state) ** 2
