@@ -6,7 +6,8 @@ translates the tapes to iqm-bridge circuits with their trainable angles as symbo
 them to the core's door, which compiles each structure once, binds the values per tape and
 submits the whole batch as one job. Results come back as bit arrays and become expectation
 values, variances, probabilities, samples and counts through PennyLane's own measurement
-processes.
+processes; with ``mitigation=...`` the door attaches per-column readout errors and expectation
+values, variances and probabilities come back readout-mitigated (see ``_results``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pennylane.transforms import (
 from pennylane.transforms.core import CompilePipeline
 
 from iqm_bridge.adapters.pennylane._mcm import (
+    check_observables,
     decomposer,
     native_mid_circuit_measurements,
     rotate_to_measurement_basis,
@@ -46,6 +48,7 @@ from iqm_bridge.core import (
     ConfigurationError,
     Connection,
     Executor,
+    Mitigation,
     Program,
     QubitNotOnDeviceError,
     RunOptions,
@@ -112,12 +115,18 @@ class IQMDevice(Device):
         optimization_level: the iqm-bridge compiler's level (0-3).
         seed: seed of the compiler's layout search.
         connection: an existing :class:`~iqm_bridge.core.submit.Connection` to reuse.
+        mitigation: readout-error mitigation of ``qml.expval``, ``qml.var`` and ``qml.probs``
+            (gradients included; samples, counts and mid-circuit measurements stay raw):
+            ``None`` (off), ``"readout"``/``True`` (the readout errors the server serves,
+            else two calibration circuits in each job), ``"calibration"`` (served only),
+            ``"circuits"`` (calibration circuits only) or a
+            :class:`~iqm_bridge.core.Mitigation`.
         **run_options: server options of :class:`~iqm_bridge.core.options.RunOptions`
             (``calibration_set_id``, ``heralding_mode``, ``dd_mode``, ``timeout``...).
 
     Raises:
         UnknownOptionError: an unknown run option.
-        ConfigurationError: a bad option value or placement.
+        ConfigurationError: a bad option value, placement or mitigation setting.
     """
 
     config_filepath = _TOML
@@ -135,6 +144,7 @@ class IQMDevice(Device):
         optimization_level: int = DEFAULT_LEVEL,
         seed: int | None = None,
         connection: Connection | None = None,
+        mitigation: Any = None,
         **run_options: Any,
     ) -> None:
         super().__init__(wires=wires, shots=shots)
@@ -149,6 +159,7 @@ class IQMDevice(Device):
         self._token = token
         self._connection = connection
         self._placement = self._check_placement(placement)
+        self._mitigation = Mitigation.of(mitigation)
 
     # ------------------------------------------------------------------ configuration
     @property
@@ -164,6 +175,11 @@ class IQMDevice(Device):
                 self._url, quantum_computer=self._quantum_computer, token=self._token
             )
         return self._connection
+
+    @property
+    def mitigation(self) -> Mitigation | None:
+        """The readout-mitigation setting (``None``: raw results)."""
+        return self._mitigation
 
     @property
     def run_options(self) -> RunOptions:
@@ -210,8 +226,20 @@ class IQMDevice(Device):
     def setup_execution_config(
         self, config: ExecutionConfig | None = None, circuit: QuantumScript | None = None
     ) -> ExecutionConfig:
-        """Resolve the mid-circuit measurement method and the device-gradient settings."""
+        """Resolve the mid-circuit measurement method and the device-gradient settings.
+
+        Raises:
+            ConfigurationError: ``postselect_mode="fill-shots"`` with mid-circuit measurements
+                run on the device (as ``default.qubit``, only deferral could fill the shots).
+        """
         config = super().setup_execution_config(config, circuit)
+        mcm = config.mcm_config
+        if mcm.postselect_mode == "fill-shots" and mcm.mcm_method != "deferred":
+            raise ConfigurationError(
+                "postselect_mode='fill-shots' cannot be honoured by the 'iqm' device: a quantum "
+                "computer only keeps the shots that pass the postselection. Use "
+                "postselect_mode='hw-like' (results from the shots kept) and more shots"
+            )
         if config.gradient_method == "device":
             updates: dict[str, Any] = {"use_device_gradient": True}
             if config.grad_on_execution is None:
@@ -231,6 +259,7 @@ class IQMDevice(Device):
             program.add_transform(defer_measurements, allow_postselect=False)
         else:
             program.add_transform(native_mid_circuit_measurements)
+        program.add_transform(check_observables)
         program.add_transform(split_non_commuting_if_needed)
         program.add_transform(rotate_to_measurement_basis)
         program.add_transform(
@@ -366,7 +395,11 @@ class IQMDevice(Device):
             )
             translations.append(tr)
         executor = Executor(
-            self.connection, level=self._level, seed=self._seed, max_circuits=self._max_circuits
+            self.connection,
+            level=self._level,
+            seed=self._seed,
+            max_circuits=self._max_circuits,
+            mitigation=self._mitigation,
         )
         batch = executor.submit(programs, self._run_options)
         if self.tracker.active:
@@ -379,7 +412,8 @@ class IQMDevice(Device):
             self.tracker.record()
         raw = [group[0] for group in batch.result()]
         postselect_mode = config.mcm_config.postselect_mode if config is not None else None
+        mitigate = self._mitigation is not None
         return tuple(
-            tape_results(tape, tr, res.bits, postselect_mode)
+            tape_results(tape, tr, res.bits, postselect_mode, res.readout, mitigate)
             for tape, tr, res in zip(circuits, translations, raw, strict=True)
         )

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pennylane as qml
 from pennylane.measurements import MidMeasureMP
 from pennylane.ops import Conditional
 from pennylane.tape import QuantumScript, QuantumScriptBatch
 
 from iqm_bridge.adapters.pennylane._translate import GATE_NAMES, IGNORED, branch_values
+from iqm_bridge.core.errors import CircuitValidationError, UnsupportedOperationError
 
 __all__ = [
+    "check_observables",
     "native_mid_circuit_measurements",
     "pauli_letters",
     "rotate_to_measurement_basis",
@@ -136,6 +139,37 @@ def _all_qubit_wise_commuting(tape: QuantumScript) -> bool:
     return True
 
 
+def _parts(obs: Any) -> Any:
+    """``obs`` and every operator nested in it (the operands of sums, products, scalings)."""
+    yield obs
+    for sub in getattr(obs, "operands", ()):
+        yield from _parts(sub)
+    if (base := getattr(obs, "base", None)) is not None:
+        yield from _parts(base)
+
+
+@qml.transform
+def check_observables(tape: QuantumScript) -> tuple[QuantumScriptBatch, Callable[..., Any]]:
+    """Refuse a ``qml.Hermitian`` whose matrix is not Hermitian (it has no real eigenbasis).
+
+    Raises:
+        CircuitValidationError: names the wires and the largest deviation from ``A^dagger``.
+    """
+    for mp in tape.measurements:
+        obs = getattr(mp, "obs", None)
+        for op in _parts(obs) if obs is not None else ():
+            if isinstance(op, qml.Hermitian):
+                a = np.asarray(qml.math.unwrap(op.matrix()))
+                gap = float(np.abs(a - a.conj().T).max())
+                if gap > 1e-8:
+                    raise CircuitValidationError(
+                        f"qml.Hermitian on wires {op.wires.tolist()} is not Hermitian: its "
+                        f"matrix differs from its conjugate transpose by up to {gap:.3g}; an "
+                        "observable needs A == A.conj().T"
+                    )
+    return (tape,), _null_postprocessing
+
+
 def _is_variance_of_sum(mp: Any) -> bool:
     if not isinstance(mp, qml.measurements.VarianceMP) or mp.obs is None:
         return False
@@ -145,6 +179,24 @@ def _is_variance_of_sum(mp: Any) -> bool:
         return False
 
 
+def _square(obs: Any) -> Any:
+    """``obs @ obs`` as a Pauli sum (real coefficients: anticommuting cross terms cancel).
+
+    Raises:
+        UnsupportedOperationError: ``obs`` is not a sum of Pauli words.
+    """
+    rep = obs.pauli_rep
+    if rep is None:
+        raise UnsupportedOperationError(
+            f"qml.var({obs}) needs its terms to commute qubit-wise, or to be Pauli words (its "
+            "variance is then measured as <O^2> - <O>^2); split the observable or measure "
+            "qml.expval of its parts"
+        )
+    square = rep @ rep
+    real = {w: float(np.real(c)) for w, c in square.items() if abs(np.real(c)) > 1e-12}
+    return qml.pauli.PauliSentence(real).operation(wire_order=obs.wires)
+
+
 @qml.transform
 def split_non_commuting_if_needed(
     tape: QuantumScript,
@@ -152,31 +204,36 @@ def split_non_commuting_if_needed(
     """Split a tape into qubit-wise-commuting groups.
 
     PennyLane's ``split_non_commuting`` cannot split the terms of a ``qml.var`` of a sum; a
-    tape with one is kept whole when everything on it commutes qubit-wise, and otherwise
-    split per measurement.
+    tape with one is kept whole when everything on it commutes qubit-wise. Otherwise each
+    such variance becomes ``<O^2> - <O>^2``: two expectations of Pauli sums, split like any.
     """
     if not any(_is_variance_of_sum(mp) for mp in tape.measurements):
         return qml.transforms.split_non_commuting(tape, grouping_strategy="qwc")
     if _all_qubit_wise_commuting(tape):
         return (tape,), _null_postprocessing
-    # PennyLane cannot split the terms of a variance: measure each measurement on its own
-    # tape (a variance of a sum then needs its own terms to commute qubit-wise)
-    tapes: list[QuantumScript] = []
-    fns: list[tuple[int, int, Callable[..., Any]]] = []
+    measurements: list[Any] = []
+    slots: list[int | tuple[int, int]] = []
     for mp in tape.measurements:
-        single = tape.copy(measurements=[mp])
-        sub, fn = split_non_commuting_if_needed(single)
-        fns.append((len(tapes), len(sub), fn))
-        tapes.extend(sub)
+        if _is_variance_of_sum(mp):
+            slots.append((len(measurements), len(measurements) + 1))
+            measurements += [qml.expval(_square(mp.obs)), qml.expval(mp.obs)]
+        else:
+            slots.append(len(measurements))
+            measurements.append(mp)
+    tapes, split = qml.transforms.split_non_commuting(
+        tape.copy(measurements=measurements), grouping_strategy="qwc"
+    )
     partitioned = tape.shots.has_partitioned_shots
 
     def combine(results: Sequence[Any]) -> Any:
-        per_mp = [fn(results[start : start + n]) for start, n, fn in fns]
-        if partitioned:
-            return tuple(tuple(r[b] for r in per_mp) for b in range(tape.shots.num_copies))
-        return tuple(per_mp)
+        out = split(results)
+        bins = []
+        for res in out if partitioned else (out,):
+            values = [res[s] if isinstance(s, int) else res[s[0]] - res[s[1]] ** 2 for s in slots]
+            bins.append(values[0] if len(values) == 1 else tuple(values))
+        return tuple(bins) if partitioned else bins[0]
 
-    return tuple(tapes), combine
+    return tapes, combine
 
 
 @qml.transform
