@@ -206,9 +206,7 @@ def run_mps(circuit: NativeCircuit, shots: int, rng: np.random.Generator) -> dic
     if not measures:
         return {}
     bits = _sample(chain, shots, rng)
-    return {
-        op.key: np.ascontiguousarray(bits[:, [site[c] for c in op.targets]]) for op in measures
-    }
+    return {op.key: np.ascontiguousarray(bits[:, [site[c] for c in op.targets]]) for op in measures}
 
 
 def _order(circuit: NativeCircuit) -> list[int]:

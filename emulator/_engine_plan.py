@@ -274,9 +274,7 @@ def _max_amplitudes(budget: _Budget) -> int:
     return max(1 << 10, budget.memory // (8 * 3 * 3))
 
 
-def plan_job(
-    parsed: ParsedJob, noise: Sequence[NoiseModel | None], limits: Limits
-) -> JobPlan:
+def plan_job(parsed: ParsedJob, noise: Sequence[NoiseModel | None], limits: Limits) -> JobPlan:
     """Choose each circuit's engine and estimate the job; refuse what cannot run.
 
     Args:
@@ -408,9 +406,11 @@ def run_plan(
             members = groups[(circuit.shape, engine, id(cplan.noise))]
         batch = [circuits[i] for i in members]
         if engine == "batch":
-            outs = run_batch(batch, shots, rng) if len(batch) > 1 else [
-                run_circuit(circuit, shots, rng)
-            ]
+            outs = (
+                run_batch(batch, shots, rng)
+                if len(batch) > 1
+                else [run_circuit(circuit, shots, rng)]
+            )
         elif engine == "density":
             outs = run_density(batch, shots, rng, cplan.noise)
         elif engine == "stabilizer":

@@ -182,8 +182,13 @@ def _predicted_ghz_fidelity(
                 key = f"metrics.irb.cz.tgss.{b_name}__{a_name}.fidelity"
             p = (1 - metrics[key]) * 5 / 4
             a, b = (1 << i for i in locus)
-            paulis = [(xa * a | xb * b, za * a | zb * b)
-                      for xa in (0, 1) for za in (0, 1) for xb in (0, 1) for zb in (0, 1)]
+            paulis = [
+                (xa * a | xb * b, za * a | zb * b)
+                for xa in (0, 1)
+                for za in (0, 1)
+                for xb in (0, 1)
+                for zb in (0, 1)
+            ]
             faults = [(p / 15, x, z) for x, z in paulis if x or z]  # fmt: skip
         flips: dict[int, float] = {}
         for prob, x, z in faults:
