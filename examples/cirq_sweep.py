@@ -23,7 +23,7 @@ sweep = cirq.Linspace("theta", 0, 3.14159, 10) * cirq.Linspace("phi", 0, 3.14159
 sampler = IQMSampler()
 results = sampler.run_sweep(circuit, sweep, repetitions=500)
 
-print(f"{len(results)} sweep points in job(s) {sorted({r.metadata.job_id for r in results})}")
+print(f"{len(results)} sweep points in job(s) {sorted({str(r.metadata.job_id) for r in results})}")
 for r in results[::10]:
     p1 = r.measurements["m"][:, 0].mean()
     print(f"theta={r.params['theta']:.3f} phi={r.params['phi']:.3f}  P(a=1)={p1:.3f}")
