@@ -51,7 +51,7 @@ _EXTENDED_SIZE = 20
 _EXTENDED_WEIGHT = 0.5
 _DECAY_STEP = 0.001
 _DECAY_RESET = 5
-_MERGE_BONUS = 0.1
+_CHEAP_BONUS = 0.05
 
 
 @attrs.frozen(slots=True)
@@ -114,11 +114,20 @@ def _sabre_pass(
     cmap: CouplingMap,
     rng: random.Random,
     record: bool,
+    reverse: bool = False,
 ) -> tuple[list[int], int, int, list[tuple[int, int, int]]]:
-    """:func:`sabre_pass`, also counting the SWAPs that directly follow a gate on their pair.
+    """:func:`sabre_pass`, also returning the CZ the SWAPs cost once emitted.
 
-    Such a SWAP merges with that gate when emitted (1 extra CZ instead of 3), so
-    ``gates + 3 * swaps - 2 * merged`` estimates the routed CZ count.
+    A SWAP costs 3 CZ, but less in three cases the router steers towards (see
+    :func:`route_swaps`, which emits them): 0 when both qubits still hold ``|0>`` (nothing
+    has acted on either state yet: the SWAP is a relabelling), 2 when one of them does (the
+    state moves with two CZ), 1 when it directly follows a gate on its pair (it merges into
+    it). Idle physical qubits hold ``|0>`` until a state moves in. A ``reverse`` pass (over
+    the reversed dependencies, for layout refinement) ignores the ``|0>`` discounts, which
+    only hold forwards.
+
+    Returns:
+        ``(final layout, swaps, CZ of the swaps, events)``.
     """
     dist = cmap.dist
     neighbors = cmap.neighbors
@@ -127,12 +136,14 @@ def _sabre_pass(
     p2l = [-1] * nphys
     for lq, p in enumerate(l2p):
         p2l[p] = lq
+    # per logical qubit: its state is still |0> (no two-qubit gate has acted on it)
+    fresh = [not reverse] * max(len(l2p), nphys)
     indeg = [len(p) for p in preds]
     front = [g for g, d in enumerate(indeg) if d == 0]
     decay = [1.0] * nphys
     events: list[tuple[int, int, int]] = []
     swaps = 0
-    merged = 0
+    swap_cz = 0
     # per physical qubit: the gate it last executed, while no SWAP has touched it since
     last_gate = [-1] * nphys
     swaps_since_exec = 0
@@ -157,6 +168,7 @@ def _sabre_pass(
                 if dist[pa][pb] == 1:
                     progressed = True
                     last_gate[pa] = last_gate[pb] = g
+                    fresh[a] = fresh[b] = False
                     if record:
                         events.append((0, g, 0))
                     for s in succs[g]:
@@ -180,6 +192,7 @@ def _sabre_pass(
                 pa, pb = l2p[a], l2p[b]
                 row = [dist[nb][pb] for nb in neighbors[pa]]
                 step = neighbors[pa][row.index(min(row))]
+                swap_cz += _swap_cost(pa, step, p2l, fresh, last_gate)
                 _apply_swap(pa, step, l2p, p2l)
                 last_gate[pa] = last_gate[step] = -1
                 swaps += 1
@@ -204,6 +217,7 @@ def _sabre_pass(
         e_base = 0
         for a, b in e_pairs:
             e_base += dist[l2p[a]][l2p[b]]
+        current = f_base * f_weight + e_base * e_weight
         candidates: set[tuple[int, int]] = set()
         for lq in f_by_q:
             p = l2p[lq]
@@ -236,20 +250,27 @@ def _sabre_pass(
                     if other != lp:
                         po = l2p[other]
                         de += row_p[po] - row_n[po]
+            h = df * f_weight + de * e_weight
             dp, dn = decay[p], decay[n]
-            score = (df * f_weight + de * e_weight) * (dp if dp > dn else dn)
-            if last_gate[p] >= 0 and last_gate[p] == last_gate[n]:
-                # this SWAP merges into the gate just executed on its pair: 1 CZ, not 3
-                score -= _MERGE_BONUS
+            score = h * (dp if dp > dn else dn)
+            if h < current - 1e-12:
+                # a useful SWAP that costs fewer than 3 CZ gets a bonus per CZ it saves
+                fp = lp < 0 or fresh[lp]
+                fn = ln < 0 or fresh[ln]
+                if fp and fn:
+                    score -= 3 * _CHEAP_BONUS
+                elif fp or fn:
+                    score -= _CHEAP_BONUS
+                elif last_gate[p] >= 0 and last_gate[p] == last_gate[n]:
+                    score -= 2 * _CHEAP_BONUS
             if score < best_score - 1e-12:
                 best_score = score
                 best = [(p, n)]
             elif score <= best_score + 1e-12:
                 best.append((p, n))
         p, n = best[0] if len(best) == 1 else best[rng.randrange(len(best))]
+        swap_cz += _swap_cost(p, n, p2l, fresh, last_gate)
         _apply_swap(p, n, l2p, p2l)
-        if last_gate[p] >= 0 and last_gate[p] == last_gate[n]:
-            merged += 1
         last_gate[p] = last_gate[n] = -1
         swaps += 1
         swaps_since_exec += 1
@@ -259,7 +280,21 @@ def _sabre_pass(
         decay[n] += _DECAY_STEP
         if swaps % _DECAY_RESET == 0:
             decay = [1.0] * nphys
-    return l2p, swaps, merged, events
+    return l2p, swaps, swap_cz, events
+
+
+def _swap_cost(p: int, n: int, p2l: list[int], fresh: list[bool], last_gate: list[int]) -> int:
+    """CZ that a SWAP of physical ``p`` and ``n`` costs when emitted (see :func:`_sabre_pass`)."""
+    lp, ln = p2l[p], p2l[n]
+    fp = lp < 0 or fresh[lp]
+    fn = ln < 0 or fresh[ln]
+    if fp and fn:
+        return 0
+    if fp or fn:
+        return 2
+    if last_gate[p] >= 0 and last_gate[p] == last_gate[n]:
+        return 1
+    return 3
 
 
 def _extended_set(
@@ -323,7 +358,8 @@ class SabreTrial:
         layout: logical -> physical at the start, covering every physical qubit (the extra
             entries are virtual idle qubits).
         swaps: SWAPs of the final forward pass.
-        merged: of those, SWAPs that directly follow a gate on their pair.
+        swap_cz: the CZ those SWAPs cost once emitted (fewer than 3 each where a qubit still
+            holds ``|0>`` or the SWAP merges into the gate before it).
         events: the final forward pass's schedule (see :func:`sabre_pass`), for
             :func:`route_swaps`.
         end_layout: logical -> physical after the final forward pass.
@@ -331,13 +367,13 @@ class SabreTrial:
 
     layout: list[int]
     swaps: int
-    merged: int
+    swap_cz: int
     events: list[tuple[int, int, int]]
     end_layout: list[int]
 
     def cz_estimate(self, num_gates: int) -> int:
         """The CZ count after routing ``num_gates`` two-qubit gates this way."""
-        return num_gates + 3 * self.swaps - 2 * self.merged
+        return num_gates + self.swap_cz
 
 
 def sabre_trial(
@@ -355,12 +391,14 @@ def sabre_trial(
     layout = _extend_layout(initial, len(cmap.qubits))
     for _ in range(iterations):
         fwd, _, _, _ = _sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, False)
-        back, _, _, _ = _sabre_pass(dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng, False)
+        back, _, _, _ = _sabre_pass(
+            dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng, False, reverse=True
+        )
         layout = back
-    end, swaps, merged, events = _sabre_pass(
+    end, swaps, swap_cz, events = _sabre_pass(
         dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, True
     )
-    return SabreTrial(layout, swaps, merged, events, end)
+    return SabreTrial(layout, swaps, swap_cz, events, end)
 
 
 def sabre_layout(
@@ -387,6 +425,12 @@ def sabre_layout(
 
 def _swap_natives(a: str, b: str) -> list[Gate]:
     return lower_gate(Gate("swap", (a, b)))
+
+
+def _move_natives(full: str, empty: str) -> list[Gate]:
+    """Natives that move ``full``'s state into ``empty`` (which holds ``|0>``), leaving
+    ``full`` in ``|0>``: ``CX(full, empty) CX(empty, full)``, 2 CZ instead of a SWAP's 3."""
+    return [*lower_gate(Gate("cx", (full, empty))), *lower_gate(Gate("cx", (empty, full)))]
 
 
 def _merged_swap_natives(a: str, b: str) -> list[Gate]:
@@ -444,12 +488,15 @@ def route_swaps(
     # (None once anything else touched the qubit)
     last_cz: dict[str, int] = {}
     tail: dict[str, list[int] | None] = {}
+    # physical qubits that still hold |0>: nothing was emitted on them, or a state moved out
+    zero = set(phys)
     done = [False] * len(ops)
     preds = dag.preds
 
     def append(op: Operation) -> None:
         k = len(out)
         out.append(op)
+        zero.difference_update(op.qubits)
         if isinstance(op, Gate) and op.name == "cz":
             for q in op.qubits:
                 last_cz[q] = k
@@ -463,6 +510,15 @@ def route_swaps(
                 tail[q] = None
 
     def emit_swap(a: str, b: str) -> None:
+        if a in zero and b in zero:
+            return  # both hold |0>: exchanging them is only a relabelling
+        if a in zero or b in zero:
+            # move the state into the empty qubit: CX(full -> empty) CX(empty -> full)
+            full, empty = (b, a) if a in zero else (a, b)
+            for g in _move_natives(full, empty):
+                append(g)
+            zero.add(full)
+            return
         k = last_cz.get(a)
         ta, tb = tail.get(a), tail.get(b)
         if k is None or k != last_cz.get(b) or ta is None or tb is None:

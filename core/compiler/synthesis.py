@@ -34,10 +34,17 @@ import attrs
 import numpy as np
 
 from iqm_bridge.core.compiler.optimize import zxz_angles
-from iqm_bridge.core.ir import Circuit, Gate, Operation
+from iqm_bridge.core.ir import Barrier, Circuit, Gate, Measure, Operation, Reset
 from iqm_bridge.core.parameters import Expression
 
-__all__ = ["TwoQubitSynthesis", "cz_count", "resynthesize", "synthesize"]
+__all__ = [
+    "TwoQubitSynthesis",
+    "cz_count",
+    "prepare_state",
+    "resynthesize",
+    "synthesize",
+    "up_to_diagonal",
+]
 
 Matrix = np.ndarray[Any, np.dtype[np.complex128]]
 _Real = np.ndarray[Any, np.dtype[np.float64]]
@@ -336,11 +343,13 @@ class _Block:
     built, on demand, for runs with enough CZ to be worth it.
     """
 
-    __slots__ = ("a", "b", "indices", "layers", "ma", "mb")
+    __slots__ = ("a", "b", "fresh", "indices", "layers", "ma", "mb")
 
     def __init__(self, a: str, b: str) -> None:
         self.a = a
         self.b = b
+        # both qubits held |0> when the run began
+        self.fresh = False
         self.indices: list[int] = []
         self.ma: _Mat2 = _ID
         self.mb: _Mat2 = _ID
@@ -409,17 +418,93 @@ def _numeric_prx(op: Operation) -> bool:
     )
 
 
-def resynthesize(circuit: Circuit, min_cz: int = 2) -> tuple[Circuit, int]:
+def prepare_state(psi: Matrix) -> TwoQubitSynthesis | None:
+    """A circuit of at most one CZ that turns ``|00>`` into the two-qubit state ``psi``.
+
+    The Schmidt decomposition ``psi = (A x B)(s0|00> + s1|11>)`` needs one CZ when both
+    Schmidt coefficients are non-zero (``Ry`` then a CNOT made of a CZ between Hadamards) and
+    none for a product state.
+
+    Args:
+        psi: a normalised 4-vector (big-endian: the first qubit is the high bit).
+
+    Returns:
+        The circuit, or ``None`` if it did not reproduce ``psi`` to 1e-8.
+    """
+    psi = np.asarray(psi, dtype=np.complex128)
+    u, sv, vh = np.linalg.svd(psi.reshape(2, 2))
+    b = vh.T.astype(np.complex128)
+    if sv[1] < _EPS:
+        out = TwoQubitSynthesis(((u.astype(np.complex128), b),))
+    else:
+        theta = math.atan2(float(sv[1]), float(sv[0]))
+        out = TwoQubitSynthesis(((_rot("y", 2 * theta), _H), (u.astype(np.complex128), b @ _H)))
+    got = out.unitary()[:, 0]
+    overlap = complex(np.vdot(got, psi))
+    if abs(abs(overlap) - 1.0) > _TOL:
+        return None
+    return out
+
+
+def _zz_phase(theta: float) -> Matrix:
+    """``exp(i theta Z x Z)`` (diagonal, big-endian)."""
+    z = np.array([1.0, -1.0, -1.0, 1.0])
+    return np.diag(np.exp(1j * theta * z)).astype(np.complex128)
+
+
+def up_to_diagonal(u: Matrix) -> tuple[Matrix, int]:
+    """``(D u, cz)``: a diagonal ``D`` chosen so that ``D u`` needs the fewest CZ, and that count.
+
+    Before a measurement of both qubits a diagonal gate changes nothing, so ``D u`` may stand
+    in for ``u``; two CZ always suffice (Shende, Markov and Bullock). Only ``exp(i t ZZ)``
+    matters (single-qubit Z rotations change no invariant): ``D u`` needs at most two CZ when
+    ``tr(M)`` is real, and ``tr(M(t))`` is ``e^{2it} alpha + e^{-2it} beta``, so ``t`` has a
+    closed form; a grid of multiples of pi/8 catches the special angles where fewer suffice.
+    """
+    u = np.asarray(u, dtype=np.complex128)
+    up: Matrix = _BD @ _to_su4(u) @ _B
+    w = np.diag(up @ up.T)
+    alpha = complex(w[0] + w[3])
+    beta = complex(w[1] + w[2])
+    a = alpha.real - beta.real
+    c = alpha.imag + beta.imag
+    thetas = [k * math.pi / 8 for k in range(8)]
+    if abs(a) > _EPS or abs(c) > _EPS:
+        t0 = 0.5 * math.atan2(-c, a)
+        thetas += [t0, t0 + math.pi / 2]
+    best: tuple[Matrix, int] = (u, cz_count(u))
+    for theta in thetas:
+        du = _zz_phase(theta) @ u
+        k = cz_count(du)
+        if k < best[1]:
+            best = (du, k)
+            if k == 0:
+                break
+    return best
+
+
+def resynthesize(
+    circuit: Circuit, min_cz: int = 2, *, zero_start: bool = True, measured_ends: bool = True
+) -> tuple[Circuit, int]:
     """Replace each maximal run of gates on one qubit pair by a synthesis with fewer CZ.
 
     A run holds numeric ``prx`` and ``cz`` gates on two qubits with nothing else touching them
     in between (a symbolic gate, a measurement, a ``move``, a barrier... ends the run). The
     single-qubit gates right before the run's first CZ belong to it. Runs with fewer than
-    ``min_cz`` CZ are left alone.
+    ``min_cz`` CZ are left alone, except at the two ends of a qubit's life:
+
+    * a run on two qubits that still hold ``|0>`` (nothing but its own gates since the start
+      or a reset) only has to prepare the state it makes: at most one CZ
+      (:func:`prepare_state`);
+    * a run after which both qubits are measured (barriers aside) may change by a diagonal
+      gate at its end, which no measurement sees: at most two CZ (:func:`up_to_diagonal`).
 
     Args:
         circuit: a native circuit (``prx``, ``cz``, ``move`` and non-gate operations).
         min_cz: the least CZ count of a run worth examining.
+        zero_start: qubits hold ``|0>`` at the start (true on the hardware; ``False`` keeps
+            every run's unitary, not only the state it makes).
+        measured_ends: use the freedom of runs right before measurements.
 
     Returns:
         ``(circuit, saved)``: the rewritten circuit (its single-qubit gates are not fused;
@@ -429,6 +514,9 @@ def resynthesize(circuit: Circuit, min_cz: int = 2) -> tuple[Circuit, int]:
     run: dict[str, list[tuple[int, _Mat2]]] = {}
     open_: dict[str, _Block] = {}
     done: list[_Block] = []
+    # qubits that something other than single-qubit gates has acted on since the start (or
+    # since their last reset)
+    touched: set[str] = set()
 
     def close(q: str) -> None:
         blk = open_.pop(q, None)
@@ -436,7 +524,7 @@ def resynthesize(circuit: Circuit, min_cz: int = 2) -> tuple[Circuit, int]:
             return
         other = blk.b if q == blk.a else blk.a
         open_.pop(other, None)
-        if blk.ncz >= min_cz:
+        if blk.ncz >= 1:
             done.append(blk)
 
     for i, op in enumerate(ops):
@@ -456,6 +544,8 @@ def resynthesize(circuit: Circuit, min_cz: int = 2) -> tuple[Circuit, int]:
                 close(a)
                 close(b)
                 blk = _Block(a, b)
+                blk.fresh = zero_start and a not in touched and b not in touched
+                touched.update((a, b))
                 for q in (a, b):
                     for j, m in run.pop(q, ()):
                         blk.local(j, q, m)
@@ -465,29 +555,39 @@ def resynthesize(circuit: Circuit, min_cz: int = 2) -> tuple[Circuit, int]:
         for q in op.qubits:
             close(q)
             run.pop(q, None)
+        if isinstance(op, Reset):
+            touched.difference_update(op.qubits)
+        else:
+            touched.update(op.qubits)
     for q in list(open_):
         close(q)
+    # per (operation, qubit): the next operation on that qubit other than a barrier
+    following: dict[tuple[int, str], int] = {}
+    upcoming: dict[str, int] = {}
+    for i in range(len(ops) - 1, -1, -1):
+        op = ops[i]
+        for q in op.qubits:
+            following[(i, q)] = upcoming.get(q, -1)
+        if not isinstance(op, Barrier):
+            for q in op.qubits:
+                upcoming[q] = i
+
+    def measured_after(blk: _Block) -> bool:
+        for q in (blk.a, blk.b):
+            last = max(i for i in blk.indices if q in ops[i].qubits)
+            nxt = following.get((last, q), -1)
+            if nxt < 0 or not isinstance(ops[nxt], Measure):
+                return False
+        return True
 
     replace: dict[int, list[Gate]] = {}
     drop: set[int] = set()
     saved = 0
     for blk in done:
-        u = blk.unitary()
-        # tr(M) rules out most runs cheaply: it is real for at most 2 CZ, and 0 (1 CZ) or
-        # +-4 (no CZ) for at most 1
-        up = _BD @ _to_su4(u) @ _B
-        tr = complex(np.sum(up * up))
-        if abs(tr.imag) > _SPECTRUM_TOL:
+        end = measured_ends and measured_after(blk)
+        if not (blk.fresh or end) and blk.ncz < min_cz:
             continue
-        if blk.ncz == 2 and _SPECTRUM_TOL < abs(tr) < 4.0 - _SPECTRUM_TOL:
-            continue
-        spec = _spectrum(u)
-        if spec is None:  # pragma: no cover
-            continue
-        need = _count_from_spectrum(spec[1])
-        if need >= blk.ncz:
-            continue
-        syn = _synthesize(u, spec, need, blk.ncz - 1)
+        syn = _cheaper(blk, end)
         if syn is None or syn.num_cz >= blk.ncz:
             continue
         idx = sorted(blk.indices)
@@ -505,6 +605,39 @@ def resynthesize(circuit: Circuit, min_cz: int = 2) -> tuple[Circuit, int]:
             continue
         out.append(op)
     return circuit.with_operations(out), saved
+
+
+def _cheaper(blk: _Block, measured: bool) -> TwoQubitSynthesis | None:
+    """A synthesis of ``blk`` with fewer CZ, if one exists (see :func:`resynthesize`)."""
+    u = blk.unitary()
+    if blk.fresh:
+        prep = prepare_state(u[:, 0])
+        if prep is not None and prep.num_cz < blk.ncz:
+            return prep
+    if measured:
+        du, need = up_to_diagonal(u)
+        if need < blk.ncz:
+            spec = _spectrum(du)
+            if spec is not None:
+                return _synthesize(du, spec, need, blk.ncz - 1)
+        return None
+    if blk.ncz < 2:
+        return None
+    # tr(M) rules out most runs cheaply: it is real for at most 2 CZ, and 0 (1 CZ) or
+    # +-4 (no CZ) for at most 1
+    up = _BD @ _to_su4(u) @ _B
+    tr = complex(np.sum(up * up))
+    if abs(tr.imag) > _SPECTRUM_TOL:
+        return None
+    if blk.ncz == 2 and _SPECTRUM_TOL < abs(tr) < 4.0 - _SPECTRUM_TOL:
+        return None
+    spec = _spectrum(u)
+    if spec is None:  # pragma: no cover
+        return None
+    need = _count_from_spectrum(spec[1])
+    if need >= blk.ncz:
+        return None
+    return _synthesize(u, spec, need, blk.ncz - 1)
 
 
 def block_unitary(gates: Sequence[Gate], a: str, b: str) -> Matrix:

@@ -163,7 +163,10 @@ def test_report_counts_and_passes() -> None:
 
 
 def test_level2_prefers_perfect_layout_on_good_couplers() -> None:
-    circuit = Circuit.from_operations([Gate("cx", ("a", "b")), Gate("cx", ("b", "c"))])
+    # the Hadamard makes the first CNOT entangle (on |00> alone it would compile to nothing)
+    circuit = Circuit.from_operations(
+        [Gate("h", ("a",)), Gate("cx", ("a", "b")), Gate("cx", ("b", "c"))]
+    )
     result = compile(circuit, LATTICE, level=2)
     assert result.report.layout_strategy == "perfect"
     assert result.report.swaps == 0
@@ -235,6 +238,7 @@ def test_symbolic_runs_are_not_resynthesised() -> None:
 
     theta = Parameter("theta")
     ops = [
+        Gate("h", ("a",)),
         Gate("cx", ("a", "b")),
         Gate("rz", ("b",), (theta,)),
         Gate("cx", ("a", "b")),
