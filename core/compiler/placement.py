@@ -36,6 +36,7 @@ __all__ = [
     "one_qubit_load",
     "perfect_layout",
     "place_lattice",
+    "prefix_layouts",
     "star_layout",
     "trivial_layout",
 ]
@@ -138,6 +139,98 @@ def perfect_layout(
     except StopIteration:  # pragma: no cover - rustworkx ends iteration normally
         pass
     return best
+
+
+def prefix_layouts(
+    num_logical: int,
+    pairs: Sequence[tuple[int, int]],
+    one_qubit_load: Sequence[int],
+    cmap: CouplingMap,
+    *,
+    keep: int = 3,
+    max_candidates: int = 256,
+    call_limit: int = 20_000,
+) -> list[list[int]]:
+    """Layouts that put the longest possible *opening* of the circuit on couplers.
+
+    The distinct interacting pairs are taken in the order they first appear; a binary search
+    finds the longest prefix of them that embeds in the coupling graph (by VF2), and the
+    ``keep`` embeddings of it that leave the other pairs closest (then by
+    :func:`layout_cost`) are returned. Routing from such a layout starts with nothing to do,
+    which suits circuits that almost fit (a chain one qubit too long for a colour class, a
+    ring on an odd cycle).
+    """
+    if num_logical > len(cmap.qubits) or not pairs:
+        return []
+    order: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    for a, b in pairs:
+        key = (a, b) if a < b else (b, a)
+        if key not in seen:
+            seen.add(key)
+            order.append(key)
+    counts = _interaction_counts(pairs)
+
+    def embeddings(k: int) -> list[dict[int, int]]:
+        edges = order[:k]
+        active = sorted({q for e in edges for q in e})
+        local = {q: i for i, q in enumerate(active)}
+        pattern = rx.PyGraph()
+        pattern.add_nodes_from(range(len(active)))
+        for a, b in edges:
+            pattern.add_edge(local[a], local[b], None)
+        if not _colours_fit(pattern, cmap.graph):
+            return []
+        found = []
+        mappings = rx.vf2_mapping(
+            cmap.graph, pattern, subgraph=True, induced=False, id_order=False,
+            call_limit=call_limit,
+        )  # fmt: skip
+        for mapping in mappings:
+            found.append({active[pat]: phys for phys, pat in mapping.items()})
+            if len(found) >= max_candidates:
+                break
+        return found
+
+    lo, hi = 0, len(order)
+    best: list[dict[int, int]] = []
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        found = embeddings(mid)
+        if found:
+            lo, best = mid, found
+        else:
+            hi = mid - 1
+    if lo == 0 or lo == len(order):
+        return []  # nothing fits, or everything does (the perfect layout's case)
+    scored = []
+    for mapping in best:
+        layout = [mapping.get(q, -1) for q in range(num_logical)]
+        _fill_near(layout, counts, cmap)
+        excess = sum(c * (cmap.dist[layout[a]][layout[b]] - 1) for (a, b), c in counts.items())
+        scored.append(((excess, _cost(layout, counts, one_qubit_load, cmap)), layout))
+    scored.sort(key=lambda item: item[0])
+    return [layout for _, layout in scored[:keep]]
+
+
+def _fill_near(layout: list[int], counts: Mapping[tuple[int, int], int], cmap: CouplingMap) -> None:
+    """Place unplaced logical qubits next to their placed partners (else on good qubits)."""
+    used = {p for p in layout if p >= 0}
+    partners: dict[int, list[int]] = {}
+    for a, b in counts:
+        partners.setdefault(a, []).append(b)
+        partners.setdefault(b, []).append(a)
+    for q, p in enumerate(layout):
+        if p >= 0:
+            continue
+        free = [x for x in range(len(cmap.qubits)) if x not in used]
+        near = [layout[o] for o in partners.get(q, ()) if layout[o] >= 0]
+        pick = min(
+            free,
+            key=lambda x: (sum(cmap.dist[x][o] for o in near), cmap.qubit_cost[x]),
+        )
+        layout[q] = pick
+        used.add(pick)
 
 
 def _colours_fit(pattern: rx.PyGraph, graph: rx.PyGraph) -> bool:
@@ -397,6 +490,10 @@ def place_lattice(
     per_trial = max(1, num_gates * (2 * policy.iterations + 1))
     trials = max(trials, min(policy.max_trials, budget // per_trial))
     scored: list[tuple[tuple[int, int, float], SabreTrial]] = []
+    for init in prefix_layouts(n, dag.pairs, load, cmap):
+        trial = sabre_trial(dag, init, cmap, rng, iterations=0)
+        cost = layout_cost(trial.layout[:n], dag.pairs, load, cmap)
+        scored.append(((trial.cz_estimate(num_gates), trial.swaps, cost), trial))
     for t in range(trials):
         if t == 0:
             init = greedy_layout(n, dag.pairs, cmap)
