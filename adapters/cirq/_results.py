@@ -48,6 +48,11 @@ class ResultMetadata:
         """The job definition (see the class attributes)."""
         return self._request() if callable(self._request) else self._request
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the rebuilding function holds the connection: pickle the definition itself
+        fields = (self.job_id, self.calibration_set_id, self.request)
+        return (type(self), (*fields, self.job_ids, self.circuit_index))
+
 
 IQMResultMetadata = ResultMetadata
 """The former name of :class:`ResultMetadata`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from typing import Any
 
@@ -220,6 +221,9 @@ def test_metadata_has_calibration_set(sampler: IQMSampler) -> None:
     assert isinstance(result.metadata.job_id, uuid.UUID)
     assert str(result.metadata.calibration_set_id) == sampler.connection.device.calibration_set_id
     assert result.metadata.request.shots == 10
+    again = pickle.loads(pickle.dumps(result))  # the definition travels, not the connection
+    assert again == result and again.metadata == result.metadata
+    assert again.metadata.request == result.metadata.request
 
 
 def test_device_qubits_run_in_place(sampler: IQMSampler) -> None:
