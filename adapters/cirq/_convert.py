@@ -73,8 +73,11 @@ class NonAffineParameterError(UnsupportedOperationError):
 
 
 def is_device_name(qubit: cirq.Qid) -> bool:
-    """Whether ``qubit`` is a ``cirq.NamedQubit`` named like an IQM component (``QB3``)."""
-    return isinstance(qubit, cirq.NamedQubit) and bool(_DEVICE_NAME.match(qubit.name))
+    """Whether ``qubit`` is a named qubit (``NamedQubit``, or a ``NamedQid`` of dimension 2
+    as the official device has them) named like an IQM component (``QB3``)."""
+    return isinstance(qubit, cirq.NamedQubit | cirq.NamedQid) and bool(
+        _DEVICE_NAME.match(qubit.name)
+    )
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -202,7 +205,7 @@ class _ToIR:
                 raise UnsupportedOperationError(
                     f"qid {q!r} has dimension {q.dimension}; IQM hardware runs qubits only"
                 )
-            name = q.name if isinstance(q, cirq.NamedQubit) else str(q)
+            name = q.name if isinstance(q, cirq.NamedQubit | cirq.NamedQid) else str(q)
             if name in seen and seen[name] != q:
                 raise CircuitValidationError(
                     f"qubits {seen[name]!r} and {q!r} have the same name {name!r}; rename one"
@@ -444,7 +447,7 @@ def check_on_device(converted: Converted, components: Iterable[str], device_name
     named = [q for q in converted.qubits.values() if is_device_name(q)]
     if not named:
         return False
-    missing = [str(q) for q in named if str(q) not in have]
+    missing = [q.name for q in named if q.name not in have]
     if missing:
         qubits = sorted(c for c in have if c.startswith("QB"))
         raise QubitNotOnDeviceError(
@@ -455,7 +458,7 @@ def check_on_device(converted: Converted, components: Iterable[str], device_name
     others = [repr(q) for q in converted.qubits.values() if not is_device_name(q)]
     if others:
         raise CircuitValidationError(
-            f"the circuit mixes device qubits {[str(q) for q in named]} with other qubits "
+            f"the circuit mixes device qubits {[q.name for q in named]} with other qubits "
             f"{others}; use only device qubits (cirq.NamedQubit('QB1'), ...) or only logical ones"
         )
     return True

@@ -39,6 +39,7 @@ __all__ = [
     "IQMDevice",
     "IQMDeviceMetadata",
     "decompose_circuit",
+    "has_move",
     "restricted",
 ]
 
@@ -69,7 +70,8 @@ def _native_of(op: cirq.Operation) -> str | None:
     return next((n for n, types in _NATIVE_TYPES.items() if isinstance(gate, types)), None)
 
 
-def _has_move(circuit: Any) -> bool:
+def has_move(circuit: Any) -> bool:
+    """Whether an IR circuit holds a MOVE."""
     return any(isinstance(op, Gate) and op.name == "move" for op in circuit.operations)
 
 
@@ -78,7 +80,7 @@ def decompose_circuit(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     which no measurement sees, dropped). A circuit that already holds MOVEs is lowered gate by
     gate instead, so its MOVEs stay where they are."""
     conv = to_ir(circuit)
-    native = lower(conv.circuit) if _has_move(conv.circuit) else decompose(conv.circuit)
+    native = lower(conv.circuit) if has_move(conv.circuit) else decompose(conv.circuit)
     return from_native(native, conv.qubits, conv.native_keys)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import cirq
 
 from iqm_bridge.adapters.cirq._convert import from_native, to_ir
-from iqm_bridge.adapters.cirq._device import IQMDevice, decompose_circuit
+from iqm_bridge.adapters.cirq._device import IQMDevice, decompose_circuit, has_move
 from iqm_bridge.core import CircuitValidationError
 from iqm_bridge.core import compile as compile_circuit
 
@@ -74,7 +74,7 @@ def transpile_insert_moves_into_circuit(
     """
     del existing_moves
     conv = to_ir(cirq_circuit)
-    if any(getattr(op, "name", "") == "move" for op in conv.circuit.operations):
+    if has_move(conv.circuit):
         try:
             device.validate_circuit(cirq_circuit)
         except CircuitValidationError as exc:

@@ -226,11 +226,18 @@ def test_metadata_has_calibration_set(sampler: IQMSampler) -> None:
     assert again.metadata.request == result.metadata.request
 
 
-def test_device_qubits_run_in_place(sampler: IQMSampler) -> None:
-    q1, q2 = cirq.NamedQubit("QB1"), cirq.NamedQubit("QB2")
+@pytest.mark.parametrize("kind", ["named_qubit", "named_qid"])
+def test_device_qubits_run_in_place(sampler: IQMSampler, kind: str) -> None:
+    """Also on ``cirq.NamedQid(.., dimension=2)``, the official device's qubit type."""
+    if kind == "named_qubit":
+        q1, q2 = cirq.NamedQubit("QB1"), cirq.NamedQubit("QB2")
+    else:
+        q1, q2 = (cirq.NamedQid(n, dimension=2) for n in ("QB1", "QB2"))
     circuit = cirq.Circuit(cirq.X(q2), cirq.CNOT(q2, q1), cirq.measure(q1, q2, key="m"))
     result = sampler.run(circuit, repetitions=30)
     assert (result.measurements["m"] == [1, 1]).all()
+    sent = sampler.create_circuit_job_definition(circuit).circuits[0].instructions
+    assert {q for i in sent for q in i.locus} == {"QB1", "QB2"}
 
 
 def test_errors_no_measurement_unbound_and_options(sampler: IQMSampler, garnet: Any) -> None:
