@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 # element touched by one operation, plus a fixed cost per operation.
 _SV_PER_AMP = 5e-10
 _SV_PER_OP = 5e-6
-_TRAJ_PER_AMP = 8e-9
+_TRAJ_PER_AMP = 1.5e-8
 _TRAJ_PER_OP = 1.2e-4
 _DM_PER_ELEMENT = 1e-8
 _DM_PER_OP = 3e-5
