@@ -1,9 +1,10 @@
 """Run the benchmarks: ``python bench/run.py [NAME ...]``.
 
 Each ``bench/bench_<area>.py`` module defines ``BENCHMARKS``, a list of functions that each
-measure ours and the anchor in the same run and return a :class:`Figure` (or a list of them).
-NAME filters by substring of the function or figure name. One ``BENCH`` line per figure is
-printed, then a human table.
+measure ours and the anchor in the same run and return a :class:`Figure` (or a list of them;
+a :class:`Target` where nothing comparable can run beside us). NAME filters by substring of
+the module-qualified function name. One ``BENCH`` line per figure is printed, then a human
+table whose last column says what each anchor is.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import traceback
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import Figure  # noqa: E402
+from _common import Figure, Target  # noqa: E402
 
 
 def _modules() -> list[str]:
@@ -25,7 +26,7 @@ def _modules() -> list[str]:
 
 def main(argv: list[str]) -> int:
     wanted = argv[1:]
-    figures: list[Figure] = []
+    figures: list[Figure | Target] = []
     failures = 0
     for modname in _modules():
         module = importlib.import_module(modname)
@@ -44,15 +45,28 @@ def main(argv: list[str]) -> int:
                 figures.append(fig)
                 print(fig.line(), flush=True)
     if figures:
-        width = max(len(f.name) for f in figures)
         print()
-        print(f"{'figure':<{width}}  {'ours':>12}  {'anchor':>12}  {'ratio':>8}  {'goal':>6}  ok")
-        for f in figures:
-            print(
-                f"{f.name:<{width}}  {f.ours:>12.5g}  {f.anchor:>12.5g}  {f.ratio:>8.3g}  "
-                f"{f.goal:>6g}  {'yes' if f.ok else 'NO'}  {f.unit} {f.note}"
-            )
+        print(_table(figures))
     return 1 if failures else 0
+
+
+def _table(figures: list[Figure | Target]) -> str:
+    """The human table: one row per figure, what its anchor is (or its target) last."""
+    width = max(len(f.name) for f in figures)
+    head = f"{'figure':<{width}}  {'ours':>11}  {'anchor':>11}  {'ratio':>7}  {'goal':>9}  ok"
+    rows = [head]
+    for f in figures:
+        if isinstance(f, Target):
+            anchor, ratio, goal = "-", "-", f"<={f.target:g}"
+            what = f"target, no anchor. {f.note}"
+        else:
+            anchor, ratio, goal = f"{f.anchor:.5g}", f"{f.ratio:.3g}", f"{f.goal:g}"
+            what = f"vs {f.against or '?'}. {f.note}"
+        rows.append(
+            f"{f.name:<{width}}  {f.ours:>11.5g}  {anchor:>11}  {ratio:>7}  {goal:>9}  "
+            f"{'yes' if f.ok else 'NO ':<3}  {f.unit:<5} {what.strip()}"
+        )
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
