@@ -36,7 +36,7 @@ def circuit_from_qasm(qasm: str) -> cirq.Circuit:
 
 
 def simplify_circuit(
-    circuit: cirq.AbstractCircuit, *, max_iterations: int = 20, drop_final_rz: bool = True
+    circuit: cirq.AbstractCircuit, *, max_iterations: int = 20, drop_final_rz: bool = False
 ) -> cirq.Circuit:
     """``circuit`` with its single-qubit runs fused into one ``PhasedXPowGate`` each, Z
     rotations tracked in the frame and dropped where no measurement sees them, and two-qubit
