@@ -28,13 +28,19 @@ import attrs
 from iqm_bridge.core.compiler.coupling import coupling_map
 from iqm_bridge.core.compiler.lowering import lower
 from iqm_bridge.core.compiler.optimize import cancel_and_fuse, elide_swaps
-from iqm_bridge.core.compiler.placement import given_layout, place_lattice, star_layout
+from iqm_bridge.core.compiler.placement import (
+    given_layout,
+    place_lattice,
+    remap_for_success,
+    star_layout,
+)
 from iqm_bridge.core.compiler.routing import RoutingResult, route_moves, route_swaps
+from iqm_bridge.core.compiler.success import estimated_success
 from iqm_bridge.core.compiler.synthesis import resynthesize
 from iqm_bridge.core.compiler.validation import validate, validate_native
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import CircuitValidationError
-from iqm_bridge.core.ir import Barrier, Circuit, Gate
+from iqm_bridge.core.ir import Barrier, Circuit, Gate, relabel
 from iqm_bridge.core.parameters import Expression, ParamValue
 
 __all__ = [
@@ -86,6 +92,9 @@ class CompileReport:
         passes: per-pass reports in order.
         dropped_frames: physical qubit -> final Z rotation that was dropped (it changes no
             measured outcome; re-apply ``RZ(angle)`` to compare statevectors).
+        estimated_success: the probability that the result runs without a gate, readout
+            or idling error, from the device's calibration (see
+            :func:`~iqm_bridge.core.compiler.success.estimated_success`).
     """
 
     level: int
@@ -97,6 +106,7 @@ class CompileReport:
     moves: int
     passes: tuple[PassReport, ...]
     dropped_frames: Mapping[str, ParamValue]
+    estimated_success: float = 1.0
 
     @property
     def seconds(self) -> float:
@@ -274,6 +284,35 @@ def resynth_physical(state: CompileState) -> str:
     return f"cz_saved={saved}"
 
 
+def post_layout(state: CompileState) -> str:
+    """Move the finished circuit onto the qubits where it is most likely to succeed.
+
+    The routed circuit's couplers form a pattern; any other embedding of it on the lattice
+    runs the same gates, and the calibration says which one has the highest estimated
+    success probability (:func:`~iqm_bridge.core.compiler.placement.remap_for_success`).
+    A layout the caller gave is kept.
+    """
+    if _is_star(state.device) or state.layout is not None or state.routed is None:
+        return "kept"
+    cmap = coupling_map(state.device)
+    mapping = remap_for_success(state.circuit, state.device, cmap)
+    if mapping is None:
+        return "kept"
+    # the mapping covers every qubit of the circuit (its qubits include both layouts)
+    ops = tuple(relabel(op, mapping) for op in state.circuit.operations)
+    order = {q: i for i, q in enumerate(cmap.qubits)}
+    qubits = tuple(sorted((mapping[q] for q in state.circuit.qubits), key=order.__getitem__))
+    routed = state.routed
+    state.circuit = attrs.evolve(state.circuit, qubits=qubits, operations=ops)
+    state.routed = attrs.evolve(
+        routed,
+        initial_layout={lq: mapping[p] for lq, p in routed.initial_layout.items()},
+        final_layout={lq: mapping[p] for lq, p in routed.final_layout.items()},
+    )
+    state.dropped = {mapping.get(q, q): f for q, f in state.dropped.items()}
+    return f"moved {sum(1 for a, b in mapping.items() if a != b)} qubits"
+
+
 def validate_result(state: CompileState) -> str:
     """Check the native result against the device (symbolic templates: checked once bound)."""
     if state.circuit.parameters:
@@ -309,6 +348,7 @@ _L2: tuple[tuple[str, Pass], ...] = (
     ("route", route),
     ("fuse-physical", fuse_physical),
     ("resynth-physical", resynth_physical),
+    ("post-layout", post_layout),
     ("validate", validate_result),
 )
 
@@ -435,6 +475,7 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         dropped_frames={
             q: f for q, f in state.dropped.items() if isinstance(f, Expression) or f
         },
+        estimated_success=estimated_success(native, device),
     )
     final_layout = {q: routed.final_layout[state.where[q]] for q in circuit.qubits}
     return CompileResult(native, routed.initial_layout, final_layout, report)

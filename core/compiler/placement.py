@@ -18,14 +18,16 @@ import random
 from collections.abc import Mapping, Sequence
 
 import attrs
+import numpy as np
 import rustworkx as rx
 
 from iqm_bridge.core.compiler.coupling import CouplingMap
 from iqm_bridge.core.compiler.dag import build_dag
 from iqm_bridge.core.compiler.routing import SabreTrial, sabre_trial
+from iqm_bridge.core.compiler.success import idle_cost, idle_times, qubit_errors
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import CircuitValidationError, QubitNotOnDeviceError
-from iqm_bridge.core.ir import Circuit, Gate
+from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Gate, Measure
 
 __all__ = [
     "LATTICE_POLICY",
@@ -37,7 +39,9 @@ __all__ = [
     "perfect_layout",
     "place_lattice",
     "prefix_layouts",
+    "remap_for_success",
     "star_layout",
+    "trial_error",
     "trivial_layout",
 ]
 
@@ -149,7 +153,7 @@ def prefix_layouts(
     *,
     keep: int = 3,
     max_candidates: int = 256,
-    call_limit: int = 20_000,
+    call_limit: int = 10_000,
 ) -> list[list[int]]:
     """Layouts that put the longest possible *opening* of the circuit on couplers.
 
@@ -171,7 +175,7 @@ def prefix_layouts(
             order.append(key)
     counts = _interaction_counts(pairs)
 
-    def embeddings(k: int) -> list[dict[int, int]]:
+    def embeddings(k: int, limit: int) -> list[dict[int, int]]:
         edges = order[:k]
         active = sorted({q for e in edges for q in e})
         local = {q: i for i, q in enumerate(active)}
@@ -188,21 +192,21 @@ def prefix_layouts(
         )  # fmt: skip
         for mapping in mappings:
             found.append({active[pat]: phys for phys, pat in mapping.items()})
-            if len(found) >= max_candidates:
+            if len(found) >= limit:
                 break
         return found
 
+    # the search only asks whether a prefix fits; the candidates come from the longest one
     lo, hi = 0, len(order)
-    best: list[dict[int, int]] = []
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        found = embeddings(mid)
-        if found:
-            lo, best = mid, found
+        if embeddings(mid, 1):
+            lo = mid
         else:
             hi = mid - 1
     if lo == 0 or lo == len(order):
         return []  # nothing fits, or everything does (the perfect layout's case)
+    best = embeddings(lo, max_candidates)
     scored = []
     for mapping in best:
         layout = [mapping.get(q, -1) for q in range(num_logical)]
@@ -462,14 +466,25 @@ def one_qubit_load(circuit: Circuit) -> list[int]:
     return load
 
 
+def trial_error(trial: SabreTrial, num_logical: int, cmap: CouplingMap) -> float:
+    """``-log`` of a routing trial's estimated success: its CZ gates on their couplers, and
+    each circuit qubit's single-qubit and readout error where it ends (it is measured there).
+    """
+    end = trial.end_layout
+    return trial.error + sum(cmap.qubit_cost[end[q]] for q in range(num_logical))
+
+
 def place_lattice(
     lowered: Circuit, cmap: CouplingMap, level: int, seed: int | None
 ) -> tuple[SabreTrial, str]:
     """The chosen routing (initial layout and recorded schedule) and the strategy's name.
 
-    With a search policy (level 2 and up): a perfect layout when one exists; else SABRE
-    layout trials, ranked by the CZ count their routing implies (a SWAP right after a gate on
-    its pair merges into it), then a few re-routings of the best layout at level 3.
+    With a search policy (level 2 and up): a perfect layout when one exists; else routings
+    from the layouts that fit the circuit's opening (:func:`prefix_layouts`) and from SABRE
+    layout trials, and re-routings of the best layouts with other tie-breaks. The routing
+    with the highest estimated success probability wins (:func:`trial_error`: every CZ on
+    its coupler, readout where each qubit ends), so a layout on good couplers beats one with
+    a CZ fewer on bad ones.
     """
     policy = LATTICE_POLICY[min(level, 3)]
     qindex = {q: i for i, q in enumerate(lowered.qubits)}
@@ -489,11 +504,15 @@ def place_lattice(
     budget = trials * policy.budget_gates
     per_trial = max(1, num_gates * (2 * policy.iterations + 1))
     trials = max(trials, min(policy.max_trials, budget // per_trial))
-    scored: list[tuple[tuple[int, int, float], SabreTrial]] = []
+    scored: list[tuple[float, int, SabreTrial]] = []
+
+    def consider(trial: SabreTrial) -> None:
+        if any(trial.layout == other.layout for _, _, other in scored):
+            return
+        scored.append((trial_error(trial, n, cmap), len(scored), trial))
+
     for init in prefix_layouts(n, dag.pairs, load, cmap):
-        trial = sabre_trial(dag, init, cmap, rng, iterations=0)
-        cost = layout_cost(trial.layout[:n], dag.pairs, load, cmap)
-        scored.append(((trial.cz_estimate(num_gates), trial.swaps, cost), trial))
+        consider(sabre_trial(dag, init, cmap, rng, iterations=0))
     for t in range(trials):
         if t == 0:
             init = greedy_layout(n, dag.pairs, cmap)
@@ -503,16 +522,141 @@ def place_lattice(
             perm = list(range(len(cmap.qubits)))
             rng.shuffle(perm)
             init = perm[:n]
-        trial = sabre_trial(dag, init, cmap, rng, iterations=policy.iterations)
-        if any(trial.layout == other.layout for _, other in scored):
-            continue
-        cost = layout_cost(trial.layout[:n], dag.pairs, load, cmap)
-        scored.append(((trial.cz_estimate(num_gates), trial.swaps, cost), trial))
-        if trial.swaps == 0:
-            break  # no trial can route with fewer CZ
-    best = min(scored, key=lambda item: item[0])[1]
-    for _ in range(policy.routing_trials):
-        other = sabre_trial(dag, best.layout, cmap, rng, iterations=0)
-        if other.cz_estimate(num_gates) < best.cz_estimate(num_gates):
-            best = other
+        consider(sabre_trial(dag, init, cmap, rng, iterations=policy.iterations))
+    scored.sort(key=lambda item: item[:2])
+    best_error, _, best = scored[0]
+    # re-route the best layouts with other tie-breaks (a routing depends on them as much as
+    # on the layout)
+    leaders = [trial for _, _, trial in scored[: max(1, min(2, policy.routing_trials))]]
+    for k in range(policy.routing_trials):
+        other = sabre_trial(dag, leaders[k % len(leaders)].layout, cmap, rng, iterations=0)
+        err = trial_error(other, n, cmap)
+        if err < best_error:
+            best, best_error = other, err
     return best, "sabre"
+
+
+def remap_for_success(
+    circuit: Circuit,
+    device: Device,
+    cmap: CouplingMap,
+    *,
+    max_candidates: int = 400,
+    call_limit: int = 10_000,
+) -> dict[str, str] | None:
+    """A relabelling of a routed circuit's physical qubits with a higher success estimate.
+
+    The CZ couplers the circuit uses form a pattern; every embedding of that pattern in the
+    coupling graph (rustworkx's VF2, up to ``max_candidates``) runs the same circuit on other
+    qubits. Each is scored by the exact ``-log`` success estimate of
+    :func:`~iqm_bridge.core.compiler.success.log_success` (CZ per coupler, single-qubit gates
+    and readout per qubit, idling per qubit's T1/T2: the schedule does not change under a
+    relabelling); qubits without CZ then take the best free qubits. Returns ``None`` when no
+    embedding beats the circuit as it is.
+    """
+    cz_pairs: dict[tuple[str, str], int] = {}
+    one: dict[str, int] = {}
+    reads: dict[str, int] = {}
+    needs: dict[str, set[str]] = {}
+    for op in circuit.operations:
+        gate = op.gate if isinstance(op, Conditional) else op
+        if isinstance(gate, Gate) and len(op.qubits) == 2:
+            if gate.name != "cz":
+                return None
+            a, b = op.qubits
+            key = (a, b) if a < b else (b, a)
+            cz_pairs[key] = cz_pairs.get(key, 0) + 1
+        elif isinstance(gate, Gate):
+            q = op.qubits[0]
+            one[q] = one.get(q, 0) + 1
+            needs.setdefault(q, set()).add("cc_prx" if isinstance(op, Conditional) else "prx")
+        elif isinstance(op, Measure):
+            for q in op.qubits:
+                reads[q] = reads.get(q, 0) + 1
+                needs.setdefault(q, set()).add("measure")
+        elif not isinstance(op, Barrier):
+            return None  # resets and delays stay where the user's circuit put them
+    if not cz_pairs:
+        return None
+    index = cmap.index
+    every = set(circuit.qubits) | {q for op in circuit.operations for q in op.qubits}
+    if any(q not in index for q in every):
+        return None
+    used = sorted(every, key=lambda q: index[q])
+    idle = idle_times(circuit, device)
+    nphys = len(cmap.qubits)
+    errors = [qubit_errors(device, p) for p in cmap.qubits]
+    supported = [
+        {name for name in ("prx", "cc_prx", "measure") if (p,) in device.loci(name)}
+        for p in cmap.qubits
+    ]
+
+    def node_cost(q: str, p: int) -> float:
+        if not needs.get(q, set()) <= supported[p]:
+            return math.inf
+        prx_err, ro_err = errors[p]
+        cost = one.get(q, 0) * prx_err + reads.get(q, 0) * ro_err
+        seconds = idle.get(q, 0.0)
+        if seconds:
+            cost += idle_cost(device, cmap.qubits[p], seconds)
+        return cost
+
+    table = {q: [node_cost(q, p) for p in range(nphys)] for q in used}
+    active = sorted({q for pair in cz_pairs for q in pair}, key=lambda q: index[q])
+    loose = [q for q in used if q not in set(active)]
+    local = {q: i for i, q in enumerate(active)}
+    pattern = rx.PyGraph()
+    pattern.add_nodes_from(range(len(active)))
+    for a, b in cz_pairs:
+        pattern.add_edge(local[a], local[b], None)
+    # the scores of many embeddings at once: a dense coupler-cost matrix and a node-cost
+    # matrix, indexed by the candidate assignments
+    coupler = np.full((nphys, nphys), np.inf)
+    for (i, j), c in cmap.edge_cost.items():
+        coupler[i, j] = c
+    node = np.array([table[q] for q in active])
+    ei = np.array([local[a] for a, _ in cz_pairs], dtype=np.intp)
+    ej = np.array([local[b] for _, b in cz_pairs], dtype=np.intp)
+    counts = np.array(list(cz_pairs.values()), dtype=np.float64)
+    rows = np.arange(len(active))
+
+    def loose_cost(assign: Sequence[int]) -> tuple[float, list[int]]:
+        taken = set(assign)
+        extra: list[int] = []
+        cost = 0.0
+        for q in loose:
+            row = table[q]
+            p = min((p for p in range(nphys) if p not in taken), key=row.__getitem__)
+            taken.add(p)
+            extra.append(p)
+            cost += row[p]
+        return cost, extra
+
+    current = [index[q] for q in active]
+    candidates = [current]
+    mappings = rx.vf2_mapping(
+        cmap.graph, pattern, subgraph=True, induced=False, id_order=False, call_limit=call_limit
+    )
+    for k, mapping in enumerate(mappings):
+        if k >= max_candidates:
+            break
+        assign = [0] * len(active)
+        for phys, pat in mapping.items():
+            assign[pat] = phys
+        candidates.append(assign)
+    grid = np.array(candidates, dtype=np.intp)
+    scores = (coupler[grid[:, ei], grid[:, ej]] @ counts) + node[rows, grid].sum(axis=1)
+    here = float(scores[0]) + loose_cost(current)[0]
+    best_cost, best, best_extra = here, current, []
+    # qubits without CZ take the best free qubits: settle them for the leading few only
+    for k in np.argsort(scores, kind="stable")[:4]:
+        assign = [int(x) for x in grid[k]]
+        extra_cost, extra = loose_cost(assign)
+        cost = float(scores[k]) + extra_cost
+        if cost < best_cost - 1e-12:
+            best_cost, best, best_extra = cost, assign, extra
+    if best_cost >= here - 1e-12:
+        return None
+    out = {q: cmap.qubits[p] for q, p in zip(active, best, strict=True)}
+    out.update({q: cmap.qubits[p] for q, p in zip(loose, best_extra, strict=True)})
+    return out

@@ -102,7 +102,7 @@ def sabre_pass(
         ``(final layout, number of swaps, events)`` where an event is ``(0, gate, 0)`` for an
         executed gate and ``(1, p, q)`` for a SWAP of physical qubits ``p`` and ``q``.
     """
-    l2p, swaps, _, events = _sabre_pass(pairs, preds, succs, layout, cmap, rng, record)
+    l2p, swaps, _, _, events = _sabre_pass(pairs, preds, succs, layout, cmap, rng, record)
     return l2p, swaps, events
 
 
@@ -115,7 +115,7 @@ def _sabre_pass(
     rng: random.Random,
     record: bool,
     reverse: bool = False,
-) -> tuple[list[int], int, int, list[tuple[int, int, int]]]:
+) -> tuple[list[int], int, int, float, list[tuple[int, int, int]]]:
     """:func:`sabre_pass`, also returning the CZ the SWAPs cost once emitted.
 
     A SWAP costs 3 CZ, but less in three cases the router steers towards (see
@@ -127,15 +127,18 @@ def _sabre_pass(
     only hold forwards.
 
     Returns:
-        ``(final layout, swaps, CZ of the swaps, events)``.
+        ``(final layout, swaps, CZ of the swaps, error, events)``, where ``error`` sums the
+        ``-log`` fidelity of every CZ the routing implies (gates and SWAPs) on its coupler.
     """
     dist = cmap.dist
     neighbors = cmap.neighbors
+    edge_cost = cmap.edge_cost
     nphys = len(cmap.qubits)
     l2p = list(layout)
     p2l = [-1] * nphys
     for lq, p in enumerate(l2p):
         p2l[p] = lq
+    error = 0.0
     # per logical qubit: its state is still |0> (no two-qubit gate has acted on it)
     fresh = [not reverse] * max(len(l2p), nphys)
     indeg = [len(p) for p in preds]
@@ -169,6 +172,7 @@ def _sabre_pass(
                     progressed = True
                     last_gate[pa] = last_gate[pb] = g
                     fresh[a] = fresh[b] = False
+                    error += edge_cost[(pa, pb)]
                     if record:
                         events.append((0, g, 0))
                     for s in succs[g]:
@@ -192,7 +196,9 @@ def _sabre_pass(
                 pa, pb = l2p[a], l2p[b]
                 row = [dist[nb][pb] for nb in neighbors[pa]]
                 step = neighbors[pa][row.index(min(row))]
-                swap_cz += _swap_cost(pa, step, p2l, fresh, last_gate)
+                cost = _swap_cost(pa, step, p2l, fresh, last_gate)
+                swap_cz += cost
+                error += cost * edge_cost[(pa, step)]
                 _apply_swap(pa, step, l2p, p2l)
                 last_gate[pa] = last_gate[step] = -1
                 swaps += 1
@@ -269,7 +275,9 @@ def _sabre_pass(
             elif score <= best_score + 1e-12:
                 best.append((p, n))
         p, n = best[0] if len(best) == 1 else best[rng.randrange(len(best))]
-        swap_cz += _swap_cost(p, n, p2l, fresh, last_gate)
+        cost = _swap_cost(p, n, p2l, fresh, last_gate)
+        swap_cz += cost
+        error += cost * edge_cost[(p, n)]
         _apply_swap(p, n, l2p, p2l)
         last_gate[p] = last_gate[n] = -1
         swaps += 1
@@ -280,7 +288,7 @@ def _sabre_pass(
         decay[n] += _DECAY_STEP
         if swaps % _DECAY_RESET == 0:
             decay = [1.0] * nphys
-    return l2p, swaps, swap_cz, events
+    return l2p, swaps, swap_cz, error, events
 
 
 def _swap_cost(p: int, n: int, p2l: list[int], fresh: list[bool], last_gate: list[int]) -> int:
@@ -363,6 +371,8 @@ class SabreTrial:
         events: the final forward pass's schedule (see :func:`sabre_pass`), for
             :func:`route_swaps`.
         end_layout: logical -> physical after the final forward pass.
+        error: ``-log`` of the estimated fidelity of the routed CZ gates (each gate's and
+            SWAP's CZ on the coupler it runs on).
     """
 
     layout: list[int]
@@ -370,6 +380,7 @@ class SabreTrial:
     swap_cz: int
     events: list[tuple[int, int, int]]
     end_layout: list[int]
+    error: float = 0.0
 
     def cz_estimate(self, num_gates: int) -> int:
         """The CZ count after routing ``num_gates`` two-qubit gates this way."""
@@ -390,15 +401,17 @@ def sabre_trial(
     """
     layout = _extend_layout(initial, len(cmap.qubits))
     for _ in range(iterations):
-        fwd, _, _, _ = _sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, False)
-        back, _, _, _ = _sabre_pass(
+        fwd, _, _, _, _ = _sabre_pass(
+            dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, False
+        )
+        back, _, _, _, _ = _sabre_pass(
             dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng, False, reverse=True
         )
         layout = back
-    end, swaps, swap_cz, events = _sabre_pass(
+    end, swaps, swap_cz, error, events = _sabre_pass(
         dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, True
     )
-    return SabreTrial(layout, swaps, swap_cz, events, end)
+    return SabreTrial(layout, swaps, swap_cz, events, end, error)
 
 
 def sabre_layout(

@@ -29,8 +29,11 @@ __all__ = [
     "DEFAULT_DURATION",
     "DEFAULT_FIDELITY",
     "estimated_success",
+    "idle_cost",
     "idle_error",
+    "idle_times",
     "log_success",
+    "qubit_errors",
 ]
 
 DEFAULT_FIDELITY: Mapping[str, float] = {
@@ -89,28 +92,35 @@ def _one_qubit_fidelity(table: Mapping[str, float] | None, q: str, default: floa
     return default if fid is None or not 0.0 < fid <= 1.0 else fid
 
 
-def log_success(
-    circuit: Circuit,
-    device: Device,
-    *,
-    durations: Mapping[str, float] | None = None,
-) -> float:
-    """``-log`` of :func:`estimated_success` (additive, so passes can compare parts).
-
-    Args:
-        circuit: a native circuit on the device's component names.
-        device: the device whose calibration scores it.
-        durations: native name -> seconds, overriding :data:`DEFAULT_DURATION`.
-    """
+def qubit_errors(device: Device, qubit: str) -> tuple[float, float]:
+    """``-log`` of ``qubit``'s single-qubit gate fidelity and of its readout fidelity."""
     cal = device.calibration
+    prx = _one_qubit_fidelity(
+        cal.prx_fidelity if cal is not None else None, qubit, DEFAULT_FIDELITY["prx"]
+    )
+    ro = _one_qubit_fidelity(
+        cal.readout_fidelity if cal is not None else None, qubit, DEFAULT_FIDELITY["measure"]
+    )
+    return _neglog(prx), _neglog(ro)
+
+
+def idle_cost(device: Device, qubit: str, seconds: float) -> float:
+    """``-log`` of the chance that ``qubit`` idles ``seconds`` without error."""
+    cal = device.calibration
+    if cal is None:
+        return 0.0
+    err = idle_error(seconds, cal.t1.get(qubit), cal.t2.get(qubit))
+    return _neglog(1.0 - err) if err > 0.0 else 0.0
+
+
+def idle_times(
+    circuit: Circuit, device: Device, durations: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Per qubit, the seconds it idles between its first and its last operation when the
+    circuit runs as soon as possible (time parked in a resonator excluded)."""
     dur = dict(DEFAULT_DURATION)
     if durations:
         dur.update(durations)
-    prx_table = cal.prx_fidelity if cal is not None else None
-    ro_table = cal.readout_fidelity if cal is not None else None
-    cost = 0.0
-    # the schedule: when each component is next free, when each qubit started, how long it
-    # was busy, and how long it sat parked in a resonator
     free: dict[str, float] = {}
     first: dict[str, float] = {}
     busy: dict[str, float] = {}
@@ -127,27 +137,19 @@ def log_success(
             continue
         gate = op.gate if isinstance(op, Conditional) else op
         if isinstance(gate, Gate):
-            name = gate.name
-            if len(qubits) == 1:
-                cost += _neglog(_one_qubit_fidelity(prx_table, qubits[0], DEFAULT_FIDELITY["prx"]))
-                seconds = dur.get("cc_prx" if isinstance(op, Conditional) else name, dur["prx"])
+            if isinstance(op, Conditional):
+                seconds = dur.get("cc_prx", dur["prx"])
             else:
-                fid_name = "move" if name == "move" else "cz"
-                # any other two-qubit native costs as much as a cz
-                cost += _neglog(_two_qubit_fidelity(cal, fid_name, qubits[0], qubits[1]))
-                seconds = dur.get(name, dur["cz"])
+                seconds = dur.get(gate.name, dur["prx"] if len(qubits) == 1 else dur["cz"])
         elif isinstance(op, Measure):
-            for q in qubits:
-                cost += _neglog(_one_qubit_fidelity(ro_table, q, DEFAULT_FIDELITY["measure"]))
             seconds = dur["measure"]
         elif isinstance(op, Reset):
             seconds = dur["reset"]
         elif isinstance(op, Delay):
-            seconds = op.duration
             # a delay is idling the user asked for: it counts as idle time, not as busy time
             for q in qubits:
                 first.setdefault(q, start)
-                free[q] = start + seconds
+                free[q] = start + op.duration
             continue
         else:  # pragma: no cover - Operation is a closed union
             seconds = 0.0
@@ -165,14 +167,46 @@ def log_success(
                     parked[q] = parked.get(q, 0.0) + start - parked_since.pop(q)
                 else:
                     parked_since[q] = end
+    return {
+        q: max(0.0, free[q] - begin - busy.get(q, 0.0) - parked.get(q, 0.0))
+        for q, begin in first.items()
+        if q not in resonators
+    }
+
+
+def log_success(
+    circuit: Circuit,
+    device: Device,
+    *,
+    durations: Mapping[str, float] | None = None,
+) -> float:
+    """``-log`` of :func:`estimated_success` (additive, so passes can compare parts).
+
+    Args:
+        circuit: a native circuit on the device's component names.
+        device: the device whose calibration scores it.
+        durations: native name -> seconds, overriding :data:`DEFAULT_DURATION`.
+    """
+    cal = device.calibration
+    prx_table = cal.prx_fidelity if cal is not None else None
+    ro_table = cal.readout_fidelity if cal is not None else None
+    cost = 0.0
+    for op in circuit.operations:
+        gate = op.gate if isinstance(op, Conditional) else op
+        qubits = op.qubits
+        if isinstance(gate, Gate):
+            if len(qubits) == 1:
+                cost += _neglog(_one_qubit_fidelity(prx_table, qubits[0], DEFAULT_FIDELITY["prx"]))
+            else:
+                # any two-qubit native other than a move costs as much as a cz
+                name = "move" if gate.name == "move" else "cz"
+                cost += _neglog(_two_qubit_fidelity(cal, name, qubits[0], qubits[1]))
+        elif isinstance(op, Measure):
+            for q in qubits:
+                cost += _neglog(_one_qubit_fidelity(ro_table, q, DEFAULT_FIDELITY["measure"]))
     if cal is not None and cal.t1 and cal.t2:
-        for q, begin in first.items():
-            if q in resonators:
-                continue
-            idle = free[q] - begin - busy.get(q, 0.0) - parked.get(q, 0.0)
-            err = idle_error(idle, cal.t1.get(q), cal.t2.get(q))
-            if err > 0.0:
-                cost += _neglog(1.0 - err)
+        for q, idle in idle_times(circuit, device, durations).items():
+            cost += idle_cost(device, q, idle)
     return cost
 
 

@@ -446,10 +446,14 @@ def prepare_state(psi: Matrix) -> TwoQubitSynthesis | None:
     return out
 
 
+# Z x Z on the computational basis, and in the magic basis (+1 on the Phi states, -1 on the
+# Psi states): the same diagonal
+_ZZ_MAGIC = np.array([1.0, -1.0, -1.0, 1.0])
+
+
 def _zz_phase(theta: float) -> Matrix:
     """``exp(i theta Z x Z)`` (diagonal, big-endian)."""
-    z = np.array([1.0, -1.0, -1.0, 1.0])
-    return np.diag(np.exp(1j * theta * z)).astype(np.complex128)
+    return np.diag(np.exp(1j * theta * _ZZ_MAGIC)).astype(np.complex128)
 
 
 def up_to_diagonal(u: Matrix) -> tuple[Matrix, int]:
@@ -457,30 +461,36 @@ def up_to_diagonal(u: Matrix) -> tuple[Matrix, int]:
 
     Before a measurement of both qubits a diagonal gate changes nothing, so ``D u`` may stand
     in for ``u``; two CZ always suffice (Shende, Markov and Bullock). Only ``exp(i t ZZ)``
-    matters (single-qubit Z rotations change no invariant): ``D u`` needs at most two CZ when
-    ``tr(M)`` is real, and ``tr(M(t))`` is ``e^{2it} alpha + e^{-2it} beta``, so ``t`` has a
-    closed form; a grid of multiples of pi/8 catches the special angles where fewer suffice.
+    matters (single-qubit Z rotations change no invariant). In the magic basis it is the
+    diagonal ``e^{i t z}`` with ``z = (1, -1, -1, 1)``, so with ``W = Up Up^T`` the invariants
+    are ``tr M(t) = sum_k d_k W_kk`` and ``tr M(t)^2 = d^T (W o W^T) d`` for ``d = e^{2itz}``:
+    ``D u`` needs at most two CZ when ``tr M`` is real (a closed form in ``t``), one when
+    ``tr M = 0`` and ``tr M^2 = -4``, none when ``|tr M| = 4``. The special angles where fewer
+    than two suffice are caught on a grid of multiples of pi/8.
     """
     u = np.asarray(u, dtype=np.complex128)
     up: Matrix = _BD @ _to_su4(u) @ _B
-    w = np.diag(up @ up.T)
-    alpha = complex(w[0] + w[3])
-    beta = complex(w[1] + w[2])
+    w = up @ up.T
+    wd = np.diag(w)
+    ww = w * w.T
+    alpha = complex(wd[0] + wd[3])
+    beta = complex(wd[1] + wd[2])
     a = alpha.real - beta.real
     c = alpha.imag + beta.imag
     thetas = [k * math.pi / 8 for k in range(8)]
     if abs(a) > _EPS or abs(c) > _EPS:
         t0 = 0.5 * math.atan2(-c, a)
         thetas += [t0, t0 + math.pi / 2]
-    best: tuple[Matrix, int] = (u, cz_count(u))
-    for theta in thetas:
-        du = _zz_phase(theta) @ u
-        k = cz_count(du)
-        if k < best[1]:
-            best = (du, k)
-            if k == 0:
-                break
-    return best
+    d = np.exp(2j * np.outer(thetas, _ZZ_MAGIC))
+    tr1 = d @ wd
+    tr2 = np.einsum("tk,kl,tl->t", d, ww, d)
+    counts = np.full(len(thetas), 3)
+    counts[np.abs(tr1.imag) < _SPECTRUM_TOL] = 2
+    counts[(np.abs(tr1) < _SPECTRUM_TOL) & (np.abs(tr2 + 4.0) < _SPECTRUM_TOL)] = 1
+    counts[np.abs(np.abs(tr1) - 4.0) < _SPECTRUM_TOL] = 0
+    k = int(np.argmin(counts))
+    du = _zz_phase(thetas[k]) @ u
+    return du, cz_count(du)
 
 
 def resynthesize(
