@@ -272,12 +272,23 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
             callback(circuits)
         names = self._qubit_names(merged["qubit_index_to_name"])
         programs = [self._program(c, names) for c in circuits]
-        if merged["calibration_set_id"] is None:  # the set the target describes
-            merged["calibration_set_id"] = self._device.calibration_set_id
-        run_opts = RunOptions.from_kwargs(
-            circuit_compilation_options=merged["circuit_compilation_options"],
-            **{k: merged[k] for k in _RUN_OPTION_NAMES},
+        # precedence: this call's flat options, its circuit_compilation_options, then the
+        # backend's (only those set away from their defaults, so they cannot mask the call's)
+        defaults = RunOptions()
+        mine = self.options
+        base = RunOptions.from_kwargs(
+            circuit_compilation_options=mine["circuit_compilation_options"],
+            **{k: mine[k] for k in _RUN_OPTION_NAMES if mine[k] != getattr(defaults, k)},
         )
+        run_opts = RunOptions.from_kwargs(
+            base,
+            circuit_compilation_options=options.get("circuit_compilation_options"),
+            **{k: v for k, v in options.items() if k in _RUN_OPTION_NAMES},
+        )
+        if run_opts.calibration_set_id is None:  # the set the target describes
+            run_opts = RunOptions.from_kwargs(
+                run_opts, calibration_set_id=self._device.calibration_set_id
+            )
         executor = Executor(
             self._conn,
             level=merged["optimization_level"],

@@ -128,7 +128,7 @@ def _affine(value: ParameterExpression, gate: str) -> Expression:
                 "before transpiling, or keep its angles of the form c0 + c1*p1 + ..."
             )
         terms.append((p.name, complex(slope).real))
-    constant = complex(value.assign_parameters(dict.fromkeys(value.parameters, 0.0))).real
+    constant = complex(value.bind(dict.fromkeys(value.parameters, 0.0))).real
     return Expression(terms, constant)
 
 

@@ -17,13 +17,12 @@ left as qiskit made them.
 
 from __future__ import annotations
 
-import cmath
 import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
+import attrs
 from qiskit import QuantumCircuit
 from qiskit.circuit import (
     Barrier,
@@ -33,7 +32,7 @@ from qiskit.circuit import (
     QuantumRegister,
     Reset,
 )
-from qiskit.circuit.library import CZGate, Measure, RGate
+from qiskit.circuit.library import CZGate, Measure, RGate, RZGate
 from qiskit.converters import circuit_to_dag, dag_to_circuit
 from qiskit.dagcircuit import DAGCircuit
 from qiskit.synthesis import OneQubitEulerDecomposer
@@ -44,7 +43,7 @@ from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
 from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePlugin
 
 from iqm_bridge.adapters.qiskit._convert import to_ir
-from iqm_bridge.adapters.qiskit._target import IQMTarget, MoveGate, build_target
+from iqm_bridge.adapters.qiskit._target import IQMTarget, MoveGate, build_target, restrict
 from iqm_bridge.core import Device, GateSpec, UnboundParameterError, compile
 from iqm_bridge.core.ir import Barrier as IRBarrier
 from iqm_bridge.core.ir import Circuit, Conditional, Gate
@@ -97,12 +96,8 @@ def _frame_into(ops: list[list[Any]], qubit: Any, frame: Any) -> None:
             isinstance(p, ParameterExpression) for p in op.params
         )
         if op.name == "r" and numeric:
-            theta, phi = (float(p) for p in op.params)
-            c, s = math.cos(theta / 2), math.sin(theta / 2)
-            r = np.array([[c, -1j * cmath.exp(-1j * phi) * s], [-1j * cmath.exp(1j * phi) * s, c]])
-            rz = np.diag([cmath.exp(-0.5j * frame), cmath.exp(0.5j * frame)])
-            gates = [inst.operation for inst in _RR(rz @ r).data]
-            ops[i : i + 1] = [[g, (qubit,), ()] for g in gates]
+            merged = _RR(RZGate(frame).to_matrix() @ op.to_matrix())
+            ops[i : i + 1] = [[inst.operation, (qubit,), ()] for inst in merged.data]
             return
         break
     ops.extend([g, (qubit,), ()] for g in _rz_as_r(frame))
@@ -118,6 +113,8 @@ class IQMNativeCircuit(TransformationPass):  # type: ignore[misc]
         drop_final_rz: drop final Z rotations (they change no measured outcome, but change the
             circuit's unitary).
         ignore_barriers: remove barriers first, so runs merge across them.
+        route_moves: on a star machine, turn qubit-qubit CZs into MOVE / CZ / MOVE
+            (``False``: they stay, and ``backend.run`` routes them).
     """
 
     def __init__(
@@ -127,9 +124,10 @@ class IQMNativeCircuit(TransformationPass):  # type: ignore[misc]
         *,
         drop_final_rz: bool = False,
         ignore_barriers: bool = False,
+        route_moves: bool = True,
     ) -> None:
         super().__init__()
-        self.device: Device = target.device
+        self.device: Device = target.device if route_moves else _flattened(target)
         self.components: tuple[str, ...] = target.components
         self.level = level
         self.drop_final_rz = drop_final_rz
@@ -227,6 +225,16 @@ class IQMNativeCircuit(TransformationPass):  # type: ignore[misc]
             self.property_set["final_layout"] = Layout(mapping)
 
 
+def _flattened(target: IQMTarget) -> Device:
+    """The target's device with its fictional qubit-qubit CZs as real ones, no resonators."""
+    device = restrict(target.device, set(target.device.qubits))
+    index = target.components
+    pairs = tuple((index[a], index[b]) for a, b in target.qargs_for_operation_name("cz"))
+    gates = dict(device.gates)
+    gates["cz"] = GateSpec({"fictional": pairs}, "fictional")
+    return attrs.evolve(device, gates=gates)
+
+
 class IQMSchedulingPlugin(PassManagerStagePlugin):  # type: ignore[misc]
     """The ``iqm_bridge`` scheduling stage: :class:`IQMNativeCircuit` on an iqm-bridge target
     (nothing on any other target)."""
@@ -303,19 +311,14 @@ def transpile_to_IQM(  # noqa: N802 - the official name
     if kwargs.get("scheduling_method") is None:
         level = kwargs.get("optimization_level")
         level = 2 if level is None else level
-        if not perform_move_routing and target.device.resonators:
-            optimize_single_qubits = False  # the core fuses and routes in one go
         manager.scheduling = PassManager(
-            [
-                IQMNativeCircuit(
-                    target,
-                    level if optimize_single_qubits else 0,
-                    drop_final_rz=remove_final_rzs,
-                    ignore_barriers=ignore_barriers,
-                )
-            ]
-            if optimize_single_qubits or perform_move_routing
-            else []
+            IQMNativeCircuit(
+                target,
+                level if optimize_single_qubits else 0,
+                drop_final_rz=remove_final_rzs,
+                ignore_barriers=ignore_barriers,
+                route_moves=perform_move_routing,
+            )
         )
     out = manager.run(
         circuit, callback=run_args.get("callback"), num_processes=run_args.get("num_processes")
@@ -353,9 +356,7 @@ def optimize_single_qubit_gates(
         Z rotations, if asked).
     """
     target = _all_to_all(circuit.num_qubits)
-    fuse = IQMNativeCircuit(
-        target, 1, drop_final_rz=drop_final_rz, ignore_barriers=ignore_barriers
-    )
+    fuse = IQMNativeCircuit(target, 1, drop_final_rz=drop_final_rz, ignore_barriers=ignore_barriers)
     out = dag_to_circuit(fuse.run(circuit_to_dag(circuit)))
     out._layout = circuit.layout
     return out

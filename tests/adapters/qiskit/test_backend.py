@@ -10,6 +10,7 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -354,16 +355,90 @@ def test_job_is_a_qiskit_job(backend: IQMBackend) -> None:
 
 
 def test_server_options_pass_through(backend: IQMBackend) -> None:
-    result = backend.run(
-        ghz(2),
-        shots=200,
-        heralding_mode="zeros",
-        dd_mode="enabled",
-        move_gate_validation="allow_prx",
-        calibration_set_id=backend.device.calibration_set_id,
-        use_timeslot=False,
-        timeout=60,
-    ).result()
-    counts = result.get_counts()
-    assert set(counts) <= {"00", "11"}
-    assert 0 < sum(counts.values()) <= 200  # heralding may drop shots
+    """What the server received (the job's payload as the emulator stores it, read back with
+    the unmodified iqm-client) carries every option given, flat or as iqm-client's
+    ``CircuitCompilationOptions``. An option dropped on the way (say ``dd_mode`` not copied
+    into the job definition, or ``circuit_compilation_options`` ignored) leaves the server's
+    default there and fails this test; so does a calibration set not pinned."""
+    from uuid import UUID
+
+    from iqm.iqm_client import CircuitCompilationOptions, DDMode, HeraldingMode
+
+    def payload(job: IQMJob) -> Any:
+        job.result()
+        return backend.client.get_job(UUID(job.job_id())).payload()
+
+    flat = payload(
+        backend.run(
+            ghz(2),
+            shots=200,
+            heralding_mode="zeros",
+            dd_mode="enabled",
+            move_gate_validation="allow_prx",
+            active_reset_cycles=2,
+            max_circuit_duration_over_t2=0.5,
+            use_timeslot=False,
+            timeout=60,
+        )
+    )
+    assert flat.shots == 200
+    assert str(flat.calibration_set_id) == backend.device.calibration_set_id
+    assert flat.heralding_mode.value == "zeros"
+    assert flat.dd_mode.value == "enabled"
+    assert flat.move_gate_validation.value == "allow_prx"
+    assert flat.active_reset_cycles == 2
+    assert flat.max_circuit_duration_over_t2 == 0.5
+    options = CircuitCompilationOptions(
+        heralding_mode=HeraldingMode.ZEROS, dd_mode=DDMode.ENABLED, active_reset_cycles=3
+    )
+    official = payload(backend.run(ghz(2), shots=30, circuit_compilation_options=options))
+    assert (official.shots, official.active_reset_cycles) == (30, 3)
+    assert (official.heralding_mode.value, official.dd_mode.value) == ("zeros", "enabled")
+    plain = payload(backend.run(ghz(2), shots=10))
+    assert (plain.heralding_mode.value, plain.dd_mode.value) == ("none", "disabled")
+
+
+def test_create_circuit_job_definition_is_what_run_sends(backend: IQMBackend) -> None:
+    """qiskit-iqm's "inspect before submitting": the definition names the backend's
+    calibration set, carries the options, and runs when the client submits it."""
+    definition = backend.create_circuit_job_definition(
+        transpile(ghz(2), backend, seed_transpiler=1), shots=40, heralding_mode="zeros"
+    )
+    assert definition.shots == 40
+    assert str(definition.calibration_set_id) == backend.device.calibration_set_id
+    assert definition.heralding_mode.value == "zeros"
+    names = [inst.name for inst in definition.circuits[0].instructions]
+    assert names.count("measure") == 2 and "cz" in names
+    tracker = backend.client.submit_circuit_job(definition)
+    tracker.wait_for_completion()
+    counts = backend.retrieve_job(str(tracker.job_id)).result().get_counts()
+    assert set(counts) <= {"00", "11"} and sum(counts.values()) == 40
+    with pytest.raises(UnknownOptionError, match="'shotz'"):
+        backend.create_circuit_job_definition(ghz(2), shotz=3)
+
+
+def test_a_failed_job_gives_an_unsuccessful_result(emulator_factory) -> None:  # type: ignore[no-untyped-def]
+    """As qiskit-iqm: ``success=False``, no entries, status ERROR and the server's message
+    (not an exception out of ``result()``)."""
+    from iqm_bridge.emulator import FaultOptions
+
+    emu = emulator_factory(machine="garnet", noise=False, faults=FaultOptions(job_failure_rate=1.0))
+    backend = IQMProvider(emu.url).get_backend()
+    job = backend.run(ghz(2), shots=10)
+    result = job.result(timeout=60)
+    assert result.success is False
+    assert result.results == []
+    assert job.status() is JobStatus.ERROR
+    assert "injected job failure" in job.error_message()
+
+
+def test_a_delay_in_dt_is_one_nanosecond_per_dt(backend: IQMBackend) -> None:
+    """``dt`` = 1 ns, as for qiskit-iqm, through ``qiskit.transpile`` and to the wire."""
+    qc = QuantumCircuit(2, 2)
+    qc.x(0)
+    qc.delay(40, 0, unit="dt")
+    qc.measure([0, 1], [0, 1])
+    t = transpile(qc, backend, optimization_level=1, seed_transpiler=1)
+    (delay,) = [i for i in backend.serialize_circuit(t).instructions if i.name == "delay"]
+    assert delay.args["duration"] == pytest.approx(40e-9)
+    assert backend.run(t, shots=20).result().get_counts() == {"01": 20}
