@@ -335,8 +335,7 @@ def _family(family: str) -> list[Figure]:
             rows[tmed]["s_anchor"],
             1.0,
             "s",
-            f"(seed {SEEDS[tmed]}, the median ratio; each the median of {_REPEATS}, "
-            "interleaved)",
+            f"(seed {SEEDS[tmed]}, the median ratio; each the median of {_REPEATS}, interleaved)",
             against,
         ),
     ]

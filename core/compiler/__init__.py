@@ -3,8 +3,10 @@
 A level is a list of passes over one state (:mod:`.pipeline`): lower to natives
 (:mod:`.lowering`), place (:mod:`.placement` on the :mod:`.coupling` map), route with SWAPs or
 MOVEs (:mod:`.routing`), fuse single-qubit runs (:mod:`.optimize`), re-synthesise two-qubit
-runs (:mod:`.synthesis`) and check the result (:mod:`.validation`). Symbolic circuits compile
-once into a :class:`~.templates.Template` and bind many times.
+runs (:mod:`.synthesis`) and check the result (:mod:`.validation`); routing choices and the
+final placement are scored by the estimated success probability (:mod:`.success`), which
+the report states. Symbolic circuits compile once into a :class:`~.templates.Template` and
+bind many times.
 """
 
 from iqm_bridge.core.compiler.lowering import lower, lower_gate

@@ -11,11 +11,19 @@ so a level is nothing but the list in :data:`LEVELS`:
 
 * 0: lower to natives, trivial placement, route (SWAP or MOVE).
 * 1: as 0, plus SWAP elision, single-qubit fusion, virtual-Z tracking and pair cancellation.
-* 2: as 1, plus calibration-aware placement (a perfect layout when one exists, else the best
-  of a few bidirectional SABRE trials), and re-synthesis of two-qubit runs with the fewest
-  CZ (before routing on logical pairs, after routing on couplers; numeric gates only).
-* 3: as 2 with more layout trials and extra routings of the chosen layout (the placement
+* 2 (the default, :data:`DEFAULT_LEVEL`): as 1, plus calibration-aware placement (a perfect
+  layout when one exists, else the routing with the highest estimated success among those
+  from the layouts that fit the circuit's opening and a few bidirectional SABRE trials),
+  re-synthesis of two-qubit runs with the fewest CZ (before routing on logical pairs, after
+  routing on couplers; numeric gates only; runs on qubits still in ``|0>`` only prepare their
+  state, runs right before measurements may change by a diagonal), and a last move of the
+  whole circuit onto the qubits where it is most likely to succeed.
+* 3: as 2 with more layout trials and extra routings of the best layouts (the placement
   policy of each level is :data:`~iqm_bridge.core.compiler.placement.LATTICE_POLICY`).
+
+The report states the result's estimated success probability
+(:func:`~iqm_bridge.core.compiler.success.estimated_success`): the product of the served
+fidelities of its gates and readouts and of each qubit's chance to idle without error.
 """
 
 from __future__ import annotations
@@ -354,16 +362,15 @@ _L2: tuple[tuple[str, Pass], ...] = (
 
 LEVELS: dict[int, tuple[tuple[str, Pass], ...]] = {0: _BASE, 1: _L1, 2: _L2, 3: _L2}
 
-DEFAULT_LEVEL = 2
-"""The optimisation level every entry point uses unless the caller chooses one: the door,
-:func:`compile`, templates and each adapter's option all default to it."""
 """The named passes of each optimisation level, in order (level 3 differs from 2 only in its
 placement policy)."""
 
+DEFAULT_LEVEL = 2
+"""The optimisation level every entry point uses unless the caller chooses one: the door,
+:func:`compile`, templates and each adapter's option all default to it."""
 
-def run_passes(
-    passes: Sequence[tuple[str, Pass]], state: CompileState
-) -> tuple[PassReport, ...]:
+
+def run_passes(passes: Sequence[tuple[str, Pass]], state: CompileState) -> tuple[PassReport, ...]:
     """Run the passes in order on ``state``; time each and report what it did."""
     reports = []
     for name, fn in passes:
@@ -472,9 +479,7 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         swaps=routed.swaps,
         moves=routed.moves,
         passes=reports,
-        dropped_frames={
-            q: f for q, f in state.dropped.items() if isinstance(f, Expression) or f
-        },
+        dropped_frames={q: f for q, f in state.dropped.items() if isinstance(f, Expression) or f},
         estimated_success=estimated_success(native, device),
     )
     final_layout = {q: routed.final_layout[state.where[q]] for q in circuit.qubits}

@@ -7,8 +7,13 @@ coupler). Placement prefers, in order:
 1. a *perfect* layout, where every interacting pair of logical qubits sits on a coupler
    (found by subgraph isomorphism with rustworkx's VF2), choosing among the candidates the one
    with the lowest calibration cost;
-2. otherwise the best of a few SABRE layout trials (see :mod:`iqm_bridge.core.compiler.routing`),
-   seeded by a calibration-aware greedy layout and random ones.
+2. otherwise the routing with the highest estimated success among those from *prefix*
+   layouts (the longest opening of the circuit on couplers, :func:`prefix_layouts`) and from
+   a few SABRE layout trials (see :mod:`iqm_bridge.core.compiler.routing`), seeded by a
+   calibration-aware greedy layout and random ones.
+
+Once the circuit is routed and optimised, :func:`remap_for_success` moves it, unchanged, onto
+the embedding of its couplers with the highest estimated success probability.
 """
 
 from __future__ import annotations

@@ -6,11 +6,12 @@ Two strategies, chosen by the device:
   router keeps the *front layer* of two-qubit gates whose predecessors are done, executes the
   ones on coupled qubits, and otherwise inserts the SWAP that most reduces the distance of the
   front layer plus a discounted look-ahead set, with a decay that spreads SWAPs over qubits.
-  A SWAP right after a gate on its own pair gets a small bonus: emitted, it merges into that
-  gate and costs 1 CZ instead of 3. :func:`sabre_trial` improves an initial layout by routing
-  forwards, backwards and forwards again (the final layout of one pass seeds the next) and
-  records the last pass, so :func:`route_swaps` can emit exactly the routing a trial was
-  ranked by.
+  A SWAP that costs fewer than 3 CZ gets a bonus per CZ it saves: right after a gate on its
+  own pair it merges into that gate (1 CZ), with one qubit still in ``|0>`` it only moves
+  the other's state (2 CZ), and between two qubits in ``|0>`` it is a relabelling (0 CZ).
+  :func:`sabre_trial` improves an initial layout by routing forwards, backwards and forwards
+  again (the final layout of one pass seeds the next) and records the last pass, so
+  :func:`route_swaps` can emit exactly the routing a trial was ranked by.
 * **MOVE routing** for resonator (star) devices (:func:`route_moves`): ``cz(a, b)`` becomes
   ``move(b, CR) cz(a, CR) move(b, CR)``; a state stays in the resonator while the following
   two-qubit gates keep using it, so consecutive gates sharing a qubit need one MOVE pair.
@@ -401,9 +402,7 @@ def sabre_trial(
     """
     layout = _extend_layout(initial, len(cmap.qubits))
     for _ in range(iterations):
-        fwd, _, _, _, _ = _sabre_pass(
-            dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, False
-        )
+        fwd, _, _, _, _ = _sabre_pass(dag.pairs, dag.preds2, dag.succs2, layout, cmap, rng, False)
         back, _, _, _, _ = _sabre_pass(
             dag.pairs, dag.succs2, dag.preds2, fwd, cmap, rng, False, reverse=True
         )

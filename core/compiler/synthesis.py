@@ -19,7 +19,10 @@ caller keeps the original gates.
 
 :func:`resynthesize` applies this to a native circuit: it collects maximal runs of numeric
 ``prx`` and ``cz`` on one pair of qubits and replaces a run by its synthesis when that needs
-fewer CZ. Symbolic gates end a run, so templates stay affine.
+fewer CZ. Symbolic gates end a run, so templates stay affine. Two kinds of run need less than
+their unitary: on two qubits still in ``|0>`` a run only has to prepare the state it makes
+(at most one CZ, :func:`prepare_state`), and right before a measurement of both qubits it
+may change by a diagonal gate (at most two CZ, :func:`up_to_diagonal`).
 """
 
 from __future__ import annotations
@@ -465,8 +468,9 @@ def up_to_diagonal(u: Matrix) -> tuple[Matrix, int]:
     diagonal ``e^{i t z}`` with ``z = (1, -1, -1, 1)``, so with ``W = Up Up^T`` the invariants
     are ``tr M(t) = sum_k d_k W_kk`` and ``tr M(t)^2 = d^T (W o W^T) d`` for ``d = e^{2itz}``:
     ``D u`` needs at most two CZ when ``tr M`` is real (a closed form in ``t``), one when
-    ``tr M = 0`` and ``tr M^2 = -4``, none when ``|tr M| = 4``. The special angles where fewer
-    than two suffice are caught on a grid of multiples of pi/8.
+    ``tr M = 0`` and ``tr M^2 = -4``, none when ``|tr M| = 4``; the angles where ``tr M`` is
+    real, at its extremes or zero have closed forms too (and a grid of multiples of pi/8
+    backs them up).
     """
     u = np.asarray(u, dtype=np.complex128)
     up: Matrix = _BD @ _to_su4(u) @ _B
@@ -481,6 +485,14 @@ def up_to_diagonal(u: Matrix) -> tuple[Matrix, int]:
     if abs(a) > _EPS or abs(c) > _EPS:
         t0 = 0.5 * math.atan2(-c, a)
         thetas += [t0, t0 + math.pi / 2]
+    # where tr M is real for every t (a diagonal u, say), Re tr M = A cos 2t + B sin 2t:
+    # |tr M| = 4 (no CZ) can only be at its extremes, tr M = 0 (one CZ) at its zeros
+    big_a = alpha.real + beta.real
+    big_b = beta.imag - alpha.imag
+    if abs(big_a) > _EPS or abs(big_b) > _EPS:
+        t1 = 0.5 * math.atan2(big_b, big_a)
+        t2 = 0.5 * math.atan2(-big_a, big_b)
+        thetas += [t1, t1 + math.pi / 2, t2, t2 + math.pi / 2]
     d = np.exp(2j * np.outer(thetas, _ZZ_MAGIC))
     tr1 = d @ wd
     tr2 = np.einsum("tk,kl,tl->t", d, ww, d)
@@ -633,14 +645,15 @@ def _cheaper(blk: _Block, measured: bool) -> TwoQubitSynthesis | None:
         return None
     if blk.ncz < 2:
         return None
-    # tr(M) rules out most runs cheaply: it is real for at most 2 CZ, and 0 (1 CZ) or
-    # +-4 (no CZ) for at most 1
-    up = _BD @ _to_su4(u) @ _B
-    tr = complex(np.sum(up * up))
-    if abs(tr.imag) > _SPECTRUM_TOL:
-        return None
-    if blk.ncz == 2 and _SPECTRUM_TOL < abs(tr) < 4.0 - _SPECTRUM_TOL:
-        return None
+    if blk.ncz <= 3:
+        # tr(M) rules out most runs cheaply: it is real for at most 2 CZ, and 0 (1 CZ) or
+        # +-4 (no CZ) for at most 1 (a run of more than 3 CZ always shrinks)
+        up = _BD @ _to_su4(u) @ _B
+        tr = complex(np.sum(up * up))
+        if abs(tr.imag) > _SPECTRUM_TOL:
+            return None
+        if blk.ncz == 2 and _SPECTRUM_TOL < abs(tr) < 4.0 - _SPECTRUM_TOL:
+            return None
     spec = _spectrum(u)
     if spec is None:  # pragma: no cover
         return None
