@@ -36,7 +36,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iqm_bridge.emulator import _circuits
-from iqm_bridge.emulator._calibration import calibration_set, noise_model, quality_metric_set
+from iqm_bridge.emulator._calibration import (
+    calibration_set,
+    noise_model,
+    noise_model_without,
+    quality_metric_set,
+)
 from iqm_bridge.emulator._circuits import Limits, ParsedJob, RequestError, ShapeCache, parse_job
 from iqm_bridge.emulator._engine_plan import JobPlan, plan_job, run_plan
 from iqm_bridge.emulator._faults import FaultInjector, FaultOptions
@@ -362,6 +367,9 @@ class EmulatorApp:
         """Each circuit's engine and the job's cost estimate; a 4xx if it cannot run."""
         models = []
         for override in parsed.noise:
+            if isinstance(override, tuple):  # noise on, less the sources the circuit names
+                models.append(noise_model_without(machine, override))
+                continue
             use_noise = override if override is not None else noise_default
             if use_noise is None:
                 use_noise = self.config.noise

@@ -12,6 +12,7 @@ are served both ways IQM names them: the asymmetric ``...QB1.error_0_to_1`` (P(1
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from typing import Any
 
@@ -24,7 +25,7 @@ from iqm_bridge.emulator._machines import (
 )
 from iqm_bridge.emulator._simulator import NoiseModel
 
-__all__ = ["calibration_set", "noise_model", "quality_metric_set"]
+__all__ = ["calibration_set", "noise_model", "noise_model_without", "quality_metric_set"]
 
 _CREATED = "2026-01-01T00:00:00+00:00"
 _ENDED = "2026-01-01T00:10:00+00:00"
@@ -50,6 +51,26 @@ def noise_model(machine: Machine) -> NoiseModel:
         t2=dict(cal.t2),
         move=move_two,
     )
+
+
+_SOURCE_FIELDS = {
+    "prx": ("prx",),
+    "cz": ("two_qubit",),
+    "move": ("move",),
+    "readout": ("readout",),
+    "idle": ("t1", "t2"),
+}
+
+
+@cache
+def noise_model_without(machine: Machine, sources: tuple[str, ...]) -> NoiseModel:
+    """``machine``'s noise model with the named sources (``prx``, ``cz``, ``move``,
+    ``readout``, ``idle``) switched off; one object per combination, so circuits that ask
+    for the same one still run together."""
+    if not sources:
+        return noise_model(machine)
+    empty = {field: {} for source in sources for field in _SOURCE_FIELDS[source]}
+    return dataclasses.replace(noise_model(machine), **empty)
 
 
 def _locus_name(locus: tuple[str, ...]) -> str:

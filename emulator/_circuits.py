@@ -73,7 +73,7 @@ class ParsedJob:
     circuits: tuple[NativeCircuit, ...]
     shots: int
     calibration_set_id: str
-    noise: tuple[bool | None, ...] = ()
+    noise: tuple[bool | tuple[str, ...] | None, ...] = ()
     submission_id: str | None = None
 
 
@@ -206,13 +206,32 @@ def _submission_id(circuits: Any) -> str | None:
     return None
 
 
-def _noise_override(circuit: Any) -> bool | None:
-    """Per-circuit noise switch: ``metadata[NOISE_METADATA_KEY]`` (true/false), if present."""
+NOISE_SOURCES = ("prx", "cz", "move", "readout", "idle")
+"""Noise sources a circuit can switch off one by one: ``{"readout": false}``."""
+
+
+def _noise_override(circuit: Any) -> bool | tuple[str, ...] | None:
+    """Per-circuit noise switch: ``metadata[NOISE_METADATA_KEY]``, if present.
+
+    ``true``/``false`` switches all noise; an object such as ``{"readout": false}`` keeps the
+    noise on but without the sources set to false (returned as their sorted names).
+    """
     metadata = getattr(circuit, "metadata", None)
-    if isinstance(metadata, Mapping):
-        value = metadata.get(NOISE_METADATA_KEY)
-        if isinstance(value, bool):
-            return value
+    if not isinstance(metadata, Mapping):
+        return None
+    value = metadata.get(NOISE_METADATA_KEY)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Mapping):
+        name = getattr(circuit, "name", "?")
+        for source, on in value.items():
+            if source not in NOISE_SOURCES or not isinstance(on, bool):
+                raise RequestError(
+                    400, "invalid_request",
+                    f"circuit {name!r}: metadata {NOISE_METADATA_KEY!r} maps noise sources "
+                    f"({', '.join(NOISE_SOURCES)}) to true or false, got {source!r}: {on!r}",
+                )  # fmt: skip
+        return tuple(sorted(source for source, on in value.items() if not on))
     return None
 
 

@@ -161,3 +161,25 @@ def test_noise_can_be_switched_off_per_job(noisy_url: str) -> None:
         f"{noisy_url}{API}/jobs/{job['id']}/artifacts/measurements", timeout=30
     ).json()
     assert all(r == [1] for r in meas[0]["m"])
+
+
+def test_a_circuit_can_switch_off_one_noise_source(
+    noisy_url: str, metrics: dict[str, float]
+) -> None:
+    """``{"readout": false}``: readout-free, gate noise kept (401 X gates: ideally |1>)."""
+    import json
+
+    n = 401
+    lam = 1 - 2 * (1 - metrics["metrics.rb.prx.drag_gaussian.QB1.fidelity"])
+    gates_only = (1 + lam**n) / 2
+    instructions = [prx("QB1")] * n + [measure("m", "QB1")]
+    body = json.loads(job_body(instructions, shots=SHOTS))
+    body["circuits"][0]["metadata"] = {"emulator_noise": {"readout": False}}
+    job = requests.post(f"{noisy_url}{API}/jobs/garnet/circuit", json=body, timeout=120).json()
+    meas = requests.get(f"{noisy_url}{API}/jobs/{job['id']}/artifacts/measurements", timeout=60)
+    observed = float(np.array(meas.json()[0]["m"]).mean())
+    assert _agrees(observed, gates_only)
+    assert not _agrees(observed, _read(gates_only, *_errors(metrics, "QB1")))  # readout gone
+    body["circuits"][0]["metadata"] = {"emulator_noise": {"readuot": False}}
+    bad = requests.post(f"{noisy_url}{API}/jobs/garnet/circuit", json=body, timeout=30)
+    assert bad.status_code == 400 and "'readuot'" in bad.json()["message"]
