@@ -324,8 +324,7 @@ def _three_cz_run(a: str, b: str, seed: int) -> list[Gate]:
 def test_run_before_measurements_keeps_the_distribution_with_two_cz(seed: int) -> None:
     """A run on touched qubits, then measured: 2 CZ and the same outcome probabilities.
 
-    Fails if the diagonal is dropped where a qubit is not measured next (checked: the
-    variant in the next test then changes the distribution).
+    Fails without the measured-ends rule (the run then keeps three CZ).
     """
     from _statevector import distribution
 
@@ -348,6 +347,8 @@ def test_run_before_measurements_keeps_the_distribution_with_two_cz(seed: int) -
 
 
 def test_run_with_one_qubit_left_unmeasured_keeps_its_unitary() -> None:
+    """Fails if a run counts as measured when one qubit has a gate before its measurement
+    (checked: the distribution then changes and the run drops to two CZ)."""
     ops = [
         Gate("h", ("a",)),
         Gate("cx", ("c", "a")),
