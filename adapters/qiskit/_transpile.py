@@ -197,7 +197,8 @@ class IQMNativeCircuit(TransformationPass):  # type: ignore[misc]
                 ops.extend([Reset(), (q,), ()] for q in qargs)
         if not self.drop_final_rz:
             for q, frame in result.report.dropped_frames.items():
-                _frame_into(ops, wire[q], _qiskit_angle(frame, params))
+                if q in wire and q not in self.device.resonators:  # no r on a resonator
+                    _frame_into(ops, wire[q], _qiskit_angle(frame, params))
         for op, qargs, cargs in ops:
             new.apply_operation_back(op, qargs, cargs, check=False)
         if extra:
