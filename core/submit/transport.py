@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import logging
 import threading
@@ -44,7 +45,7 @@ from iqm_bridge.core.submit.retry import RetryPolicy
 if TYPE_CHECKING:
     from iqm.iqm_client import IQMClient
 
-__all__ = ["Deadline", "Transport", "exception_chain", "map_error", "twin"]
+__all__ = ["Deadline", "Transport", "exception_chain", "map_error", "parse_measurements", "twin"]
 
 logger = logging.getLogger(__name__)
 
@@ -552,10 +553,54 @@ class Transport:
             import requests
 
             response = send(requests.get, f"jobs/{UUID(job_id)}/artifacts/measurements")
-            # a str parses many times faster than bytes; bad bytes then fail as malformed JSON
-            return json.loads(response.content.decode("utf-8", errors="replace"))
+            return parse_measurements(response.content)
 
         return self.call(fetch, f"fetching results of job {job_id}", deadline)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a measurement result is parsed.
+
+    The parse makes one list per shot (96 circuits x 1,000 shots: 96,000 lists), which sets
+    off young-generation collections every 700 allocations and full ones that walk every
+    object of the process (cirq, qiskit, pydantic and iqm-client hold some 300,000): measured,
+    0.48 s to parse 1.3 MB instead of 0.08 s with the collector paused. The parsed lists hold
+    only numbers, so no reference cycle is missed. Threads share one pause; the collector is
+    switched back on when the last one ends, and left alone if it was off to begin with.
+    """
+    global _gc_pauses
+    with _gc_lock:
+        if _gc_pauses == 0 and not gc.isenabled():
+            owner = False
+        else:
+            owner = True
+            _gc_pauses += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if owner:
+            with _gc_lock:
+                _gc_pauses -= 1
+                if _gc_pauses == 0:
+                    gc.enable()
+
+
+def parse_measurements(content: bytes) -> Any:
+    """A ``measurements`` artifact's JSON as plain data (per circuit, key -> shot lists).
+
+    Raises:
+        json.JSONDecodeError: the text is not JSON (mapped to a malformed answer by callers).
+    """
+    # a str parses many times faster than bytes; bad bytes then fail as malformed JSON
+    text = content.decode("utf-8", errors="replace")
+    with _collector_paused():
+        return json.loads(text)
 
 
 def _list_without_client(url: str, token: str | None, tokens_file: str | None) -> list[Any]:

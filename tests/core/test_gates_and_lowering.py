@@ -1,4 +1,12 @@
-"""Every vocabulary gate lowers to natives with the same unitary, symbolic or not."""
+"""Every vocabulary gate lowers to natives with the same unitary, symbolic or not.
+
+Unitaries are compared entry by entry up to one global phase, with an absolute tolerance of
+``TOL`` = 1e-9 on every entry (double-precision products of a few dozen 2x2/4x4 factors stay
+near 1e-14). ``np.allclose``'s default relative tolerance (1e-5) is not used: it would let
+entry errors near 1e-5 through. ``test_the_phase_check_fails_at_its_tolerance`` shows the
+check rejecting a lowering whose phase is off by 1e-7 or 1e-8 (which ``np.allclose(a, b,
+atol=1e-9)`` accepts).
+"""
 
 from __future__ import annotations
 
@@ -46,11 +54,16 @@ def sequence_unitary(gates: list[Gate], qubits: tuple[str, ...]) -> np.ndarray:
     return u
 
 
-def assert_equal_up_to_phase(a: np.ndarray, b: np.ndarray, tol: float = 1e-9) -> None:
+TOL = 1e-9
+
+
+def assert_equal_up_to_phase(a: np.ndarray, b: np.ndarray, tol: float = TOL) -> None:
+    """``a == phase * b`` entry by entry within ``tol`` (absolute), for one unit ``phase``."""
     idx = np.unravel_index(np.argmax(np.abs(b)), b.shape)
     phase = a[idx] / b[idx]
-    assert abs(abs(phase) - 1) < tol
-    assert np.allclose(a, phase * b, atol=tol), f"max diff {np.max(np.abs(a - phase * b))}"
+    assert abs(abs(phase) - 1) <= tol, f"|phase| = {abs(phase)!r}"
+    diff = float(np.max(np.abs(a - phase * b)))
+    assert diff <= tol, f"max entry difference {diff:.3g} > {tol:g}"
 
 
 def test_table_has_the_required_vocabulary() -> None:
@@ -95,6 +108,24 @@ def test_symbolic_lowering_then_binding_equals_binding_then_lowering(
     a = sequence_unitary(list(lowered_then_bound.operations), qubits)  # type: ignore[arg-type]
     b = sequence_unitary(list(bound_then_lowered.operations), qubits)  # type: ignore[arg-type]
     assert_equal_up_to_phase(a, b)
+
+
+@pytest.mark.parametrize("error", [1e-7, 1e-8])
+def test_the_phase_check_fails_at_its_tolerance(error: float) -> None:
+    """A lowering of rx whose native phase is off by ``error`` must be caught.
+
+    The diagonal (the largest entries, which fix the global phase) stays exact, so only the
+    entry-wise check can see it; the former ``np.allclose(a, b, atol=tol)`` let it through.
+    """
+    theta = 0.7
+    expected = gate_unitary("rx", [theta])
+    (prx,) = lower_gate(Gate("rx", ("q0",), (theta,)))
+    assert_equal_up_to_phase(sequence_unitary([prx], ("q0",)), expected)
+    off = Gate("prx", ("q0",), (float(prx.params[0]), float(prx.params[1]) + error))
+    broken = sequence_unitary([off], ("q0",))
+    assert np.allclose(broken, expected, atol=TOL)  # what the former check accepted
+    with pytest.raises(AssertionError, match="max entry difference"):
+        assert_equal_up_to_phase(broken, expected)
 
 
 def test_aliases_lower_like_their_gate() -> None:
