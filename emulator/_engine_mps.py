@@ -141,9 +141,6 @@ class _Chain:
             theta = np.tensordot(self.t[k], self.t[k + 1], axes=(2, 0))
             self._split(theta, k, centre_right=False)
 
-    def bonds(self) -> list[int]:
-        return [a.shape[2] for a in self.t[:-1]]
-
 
 def _thread(mid: np.ndarray) -> np.ndarray:
     """A site between a long-range CZ's ends: the operator index passes through unchanged.
