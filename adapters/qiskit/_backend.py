@@ -162,7 +162,7 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
         from (``.qubits``, ``.computational_resonators``, ``.gates``,
         ``.calibration_set_id``)."""
         if self._architecture is None:
-            from iqm.iqm_client import DynamicQuantumArchitecture
+            from iqm.station_control.interface.models import DynamicQuantumArchitecture
 
             arch = self._device.to_architecture_dict()
             self._architecture = DynamicQuantumArchitecture.model_validate(arch)
@@ -410,12 +410,16 @@ class IQMProvider:
     def __repr__(self) -> str:
         return f"IQMProvider(url={self.url!r}, quantum_computer={self.quantum_computer!r})"
 
-    def get_backend(self, name: str | None = None, **options: Any) -> IQMBackend:
+    def get_backend(
+        self, name: str | None = None, calibration_set_id: Any = None, **options: Any
+    ) -> IQMBackend:
         """A backend for the provider's quantum computer.
 
         Args:
             name: the quantum computer to use (its alias); ``None`` for the provider's.
-            **options: default run options for the backend (and ``calibration_set_id``).
+            calibration_set_id: run every job on this calibration set (see
+                :class:`IQMBackend`).
+            **options: default run options for the backend (and ``use_metrics``).
 
         Raises:
             ConfigurationError: ``name`` contradicts the provider's ``quantum_computer``, or
@@ -433,4 +437,4 @@ class IQMProvider:
                 f"the server at {conn.url} serves quantum computer {conn.device.name!r}, not "
                 f"{name!r}"
             )
-        return IQMBackend(conn, **options)
+        return IQMBackend(conn, calibration_set_id=calibration_set_id, **options)

@@ -190,9 +190,7 @@ class IQMJob(JobV1):  # type: ignore[misc]
         """The server's error message for a failed or cancelled job, else ``None``."""
         return self._batch.job.error_message()
 
-    def result(
-        self, timeout: float | None = None, *, cancel_after_timeout: bool = False
-    ) -> Result:
+    def result(self, timeout: float | None = None, *, cancel_after_timeout: bool = False) -> Result:
         """Wait for the job and return its qiskit ``Result``.
 
         Counts and memory use qiskit's bit order (little-endian, registers separated by spaces,

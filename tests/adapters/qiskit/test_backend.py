@@ -442,3 +442,16 @@ def test_a_delay_in_dt_is_one_nanosecond_per_dt(backend: IQMBackend) -> None:
     (delay,) = [i for i in backend.serialize_circuit(t).instructions if i.name == "delay"]
     assert delay.args["duration"] == pytest.approx(40e-9)
     assert backend.run(t, shots=20).result().get_counts() == {"01": 20}
+
+
+def test_get_backend_takes_the_calibration_set_positionally(emulator_url: str) -> None:
+    """qiskit-iqm's ``get_backend(name, calibration_set_id)``: the second positional argument
+    pins the set (a provider taking only ``name`` positionally raises a TypeError here)."""
+    from uuid import UUID
+
+    default = IQMProvider(emulator_url).get_backend()
+    cal_id = UUID(default.device.calibration_set_id)
+    pinned = IQMProvider(emulator_url).get_backend(None, cal_id)
+    assert pinned.options["calibration_set_id"] == cal_id
+    result = pinned.run(ghz(2), shots=10).result()
+    assert str(result.results[0].calibration_set_id) == str(cal_id)
