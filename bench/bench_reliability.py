@@ -18,11 +18,11 @@ with every retry and back-off pause. Outside: starting the emulators, building t
 connection, translating and transpiling the circuits (once each), and the counting after the
 run.
 
-Time: seconds per correct result, ours against the anchor on the same faults, and ours against
-ours on a server without faults (``cost_of_faults``: the faults' own delays and the back-off
-they call for come to about 3x the clean time, some 1.4 tries per request at 20% 503s, 10%
-drops and 10% 50 ms delays; the goal, 5x, leaves room for the randomised back-off, whose
-jitter is seeded here so a run can be repeated).
+Time: seconds per correct result, ours against the anchor on the same faults. The same 60 jobs
+through ours on a server without faults are given in the note, as what the faults cost; that is
+not a ratio with a goal, since the injected delays are fixed (50 ms, back-off from 50 ms) while
+the clean time follows the machine's load. The retry policy's back-off jitter is seeded, so a
+run can be repeated.
 
 Counted, never assumed: *lost* = a job that gave no correct result (an exception or a wrong
 answer); *ambiguous* = ``AmbiguousSubmissionError`` (ours says the job may exist and names its
@@ -218,17 +218,10 @@ def _figures(mode: str, ours: Tally, anchor: Tally, clean: Tally) -> list[Figure
             1.0,
             note=(
                 f"seconds per correct result: ours {ours.correct} in {ours.seconds:.2f} s, "
-                f"the anchor {anchor.correct} in {anchor.seconds:.2f} s"
+                f"the anchor {anchor.correct} in {anchor.seconds:.2f} s; ours without faults "
+                f"{clean.seconds_per_result * 1e3:.1f} ms per job"
             ),
             against=ANCHOR,
-        ),
-        Figure(
-            f"reliability.faulty60_{mode}_cost_of_faults",
-            ours.seconds_per_result,
-            clean.seconds_per_result,
-            5.0,
-            note="ours under the faults / ours on the same kind of server without faults",
-            against="ours, the same 60 jobs on an emulator without faults",
         ),
     ]
 
