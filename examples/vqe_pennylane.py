@@ -10,7 +10,7 @@ state the machine is in, and is no correction at all on an emulator with its noi
 Runs on the embedded emulator when no server URL is configured; set ``IQM_SERVER_URL`` for a
 real server. With the emulator's default noise (readout errors, gate errors and idling) it
 ends within 0.25 of the exact energy -4.7588 (5%; ``ACCURACY``, which the tests check), where
-the same run without mitigation ends about 0.32 away: what remains is gate and idle noise.
+the same run without mitigation ends about 0.3 away: what remains is gate and idle noise.
 It prints the energy every 5 steps and takes about 10-30 s::
 
     python examples/vqe_pennylane.py          # --raw: without readout mitigation

@@ -62,7 +62,7 @@ def test_vqe_example_reaches_its_accuracy_with_default_noise_and_mitigation_help
     bounds a qubit's mitigated weight on garnet: 1.153 at worst with the served errors), so
     each estimate's sigma is at most that over sqrt(shots): 0.010 and 0.012, and the raw run
     must end more than 4 combined sigma (0.064) farther away. Measured: mitigated about 0.15-0.21,
-    raw about 0.31-0.33. Fails with mitigation off in the example (0.32 > 0.25).
+    raw about 0.29-0.33. Fails with mitigation off in the example (0.29-0.33 > 0.25).
     """
     emu = emulator_factory(machine="garnet", noise=True, seed=7)  # type: ignore[operator]
     vqe = _load("vqe_pennylane")
