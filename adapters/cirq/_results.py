@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import cirq
 import numpy as np
 
+from iqm_bridge.core import Estimate, QuasiDistribution, ReadoutErrors, quasi_distribution
 from iqm_bridge.core.keys import MeasurementBits
+from iqm_bridge.core.mitigation import expectation
 
 __all__ = ["IQMResult", "IQMResultMetadata", "ResultMetadata", "as_uuid", "records_from_bits"]
 
@@ -59,12 +61,16 @@ IQMResultMetadata = ResultMetadata
 
 
 class IQMResult(cirq.ResultDict):
-    """A ``cirq.ResultDict`` that also says which job and calibration set produced it.
+    """A ``cirq.ResultDict`` that also says which job and calibration set produced it, and,
+    when the sampler mitigates readout errors, gives mitigated expectation values and
+    histograms (:meth:`expectation`, :meth:`quasi_histogram`).
 
     Args:
         params: the sweep point of this result.
         records: cirq key -> ``shots x repetitions x qubits`` uint8 array.
         metadata: job id and calibration set.
+        readout: cirq key -> the readout errors of its qubits (``None``: not mitigated).
+        masks: cirq key -> the ``invert_mask`` of its last measurement.
     """
 
     def __init__(
@@ -73,9 +79,58 @@ class IQMResult(cirq.ResultDict):
         params: cirq.ParamResolver | None = None,
         records: Mapping[str, np.ndarray[Any, Any]] | None = None,
         metadata: ResultMetadata | None = None,
+        readout: Mapping[str, ReadoutErrors] | None = None,
+        masks: Mapping[str, np.ndarray[Any, Any]] | None = None,
     ) -> None:
         super().__init__(params=params, records=records)
         self.metadata = metadata
+        self.readout = dict(readout) if readout is not None else None
+        self._masks = dict(masks or {})
+
+    def _raw(self, key: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """The last repetition's bits of ``key`` as read (``invert_mask`` undone), and the mask."""
+        bits = np.asarray(self.records[key][:, -1, :], dtype=np.uint8)
+        mask = self._masks.get(key, np.zeros(bits.shape[1], dtype=bool)).astype(np.uint8)
+        return bits ^ mask[None, :], mask
+
+    def _errors(self, key: str, mitigated: bool) -> ReadoutErrors | None:
+        if not mitigated:
+            return None
+        if self.readout is None or key not in self.readout:
+            raise ValueError(
+                f"no readout errors for key {key!r}: run with IQMSampler(mitigation='readout')"
+            )
+        return self.readout[key]
+
+    def expectation(
+        self, key: str, indices: Sequence[int] | None = None, *, mitigated: bool = True
+    ) -> Estimate:
+        """``<Z...Z>`` over the chosen qubits of measurement ``key`` (all by default), with its
+        standard error; readout-mitigated unless ``mitigated=False``.
+
+        Raises:
+            ValueError: mitigation asked for but the sampler did not mitigate.
+        """
+        bits, mask = self._raw(key)
+        cols = list(range(bits.shape[1])) if indices is None else list(indices)
+        est = expectation(bits, cols, self._errors(key, mitigated))
+        sign = -1.0 if int(mask[cols].sum()) % 2 else 1.0
+        return Estimate(sign * est.value, est.stderr)
+
+    def quasi_distribution(self, key: str) -> QuasiDistribution:
+        """The readout-mitigated quasi-probabilities of ``key``'s outcomes (as read)."""
+        bits, _ = self._raw(key)
+        errors = self._errors(key, True)
+        assert errors is not None
+        return quasi_distribution(bits, errors, reverse=False)
+
+    def quasi_histogram(self, key: str) -> dict[int, float]:
+        """Like ``histogram(key)`` but mitigated: outcome (big-endian integer, ``invert_mask``
+        applied) -> quasi-probability (they sum to 1; a few may be slightly negative)."""
+        _, mask = self._raw(key)
+        flip = int("".join(str(int(b)) for b in mask), 2) if len(mask) else 0
+        quasi = self.quasi_distribution(key).as_dict()
+        return {int(s, 2) ^ flip: float(v) for s, v in quasi.items()}
 
 
 def records_from_bits(

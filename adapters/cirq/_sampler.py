@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import cirq
 import duet
+import numpy as np
 import sympy
 
 from iqm_bridge.adapters.cirq._convert import (
@@ -40,9 +41,11 @@ from iqm_bridge.core import (
     Batch,
     ConfigurationError,
     Connection,
+    Estimate,
     Executor,
     JobStatus,
     Program,
+    ReadoutErrors,
     RunOptions,
     UnboundParameterError,
 )
@@ -125,7 +128,10 @@ class IQMJob:
                 self.job_ids,
                 index,
             )
-            result = IQMResult(params=entry.params, records=records, metadata=meta)
+            readout, masks = _per_key(conv, res.readout)
+            result = IQMResult(
+                params=entry.params, records=records, metadata=meta, readout=readout, masks=masks
+            )
             out[entry.program].append(result)
         return out
 
@@ -142,6 +148,20 @@ class IQMJob:
         """Like :meth:`results`, awaiting the job (in cirq's ``duet`` event loop)."""
         groups = await self._batch.result_async(timeout, sleep=duet.sleep)
         return self._convert([r for group in groups for r in group])
+
+
+def _per_key(
+    conv: Converted, errors: ReadoutErrors | None
+) -> tuple[dict[str, ReadoutErrors] | None, dict[str, Any]]:
+    """Per cirq key: the readout errors of its columns (if mitigated) and its last mask."""
+    masks = {key: m[-1] for (key, _), m in zip(conv.registers, conv.invert_masks, strict=True)}
+    if errors is None:
+        return None, masks
+    out, start = {}, 0
+    for key, width in conv.registers:
+        out[key] = errors.subset(errors.qubits[start : start + width])
+        start += width
+    return out, masks
 
 
 def _values(resolver: cirq.ParamResolver, names: Sequence[str]) -> dict[str, float]:
@@ -183,6 +203,11 @@ class IQMSampler(cirq.Sampler):
             server's (a ``ValueError`` otherwise) and is then what :attr:`device` returns.
         run_sweep_timeout: seconds ``run_sweep`` waits for results (the official name of the
             ``timeout`` option).
+        mitigation: readout-error mitigation: ``None`` (off), ``"readout"`` (the served
+            calibration, else calibration circuits in the same job), ``"calibration"`` or
+            ``"circuits"``. Results then give mitigated values (:meth:`IQMResult.expectation`,
+            :meth:`IQMResult.quasi_histogram`) and :meth:`sample_expectation_values` is
+            mitigated; raw measurements stay raw.
         **options: run options (``calibration_set_id``, ``heralding_mode``, ``timeout``,
             iqm-client's ``compiler_options``...; see :class:`iqm_bridge.core.RunOptions`);
             shots come from ``repetitions``.
@@ -204,6 +229,7 @@ class IQMSampler(cirq.Sampler):
         connection: Connection | None = None,
         device: IQMDevice | None = None,
         run_sweep_timeout: float | None = None,
+        mitigation: Any = None,
         **options: Any,
     ) -> None:
         if "shots" in options:
@@ -216,7 +242,12 @@ class IQMSampler(cirq.Sampler):
         self._options = RunOptions.from_kwargs(None, **options)
         self._conn = connection or Connection(url, quantum_computer, token, **auth)
         self._executor = Executor(
-            self._conn, level=level, seed=seed, max_circuits=max_circuits, options=self._options
+            self._conn,
+            level=level,
+            seed=seed,
+            max_circuits=max_circuits,
+            options=self._options,
+            mitigation=mitigation,
         )
         self._device: IQMDevice | None = None
         self._device_of: Any = None  # the core device self._device was made for
@@ -307,6 +338,48 @@ class IQMSampler(cirq.Sampler):
         """Like :meth:`run_batch`, awaiting the job without blocking other tasks."""
         return await self.submit_batch(programs, params_list, repetitions).results_async()
 
+    def sample_expectation_values(
+        self,
+        program: cirq.AbstractCircuit,
+        observables: Any,
+        *,
+        num_samples: int,
+        params: cirq.Sweepable = None,
+        permit_terminal_measurements: bool = False,
+    ) -> Sequence[Sequence[float]]:
+        """``cirq.Sampler.sample_expectation_values``; readout-mitigated when the sampler
+        mitigates (Pauli strings measured in qubit-wise-commuting groups, one job in all)."""
+        if self._executor.mitigation is None:
+            return super().sample_expectation_values(
+                program,
+                observables,
+                num_samples=num_samples,
+                params=params,
+                permit_terminal_measurements=permit_terminal_measurements,
+            )
+        if not permit_terminal_measurements and program.are_any_measurements_terminal():
+            raise ValueError(
+                "the circuit has terminal measurements, which skew expectation values; pass "
+                "permit_terminal_measurements=True if that is intended"
+            )
+        sums = [cirq.PauliSum.wrap(o) for o in (observables if isinstance(observables, list)
+                                                else [observables])]  # fmt: skip
+        groups = _commuting_groups([s for psum in sums for s in psum])
+        circuits = [program + _basis_change(basis) for basis, _ in groups]
+        resolvers = list(cirq.to_resolvers(params)) or [cirq.ParamResolver()]
+        runs = self.run_batch(circuits, [resolvers] * len(circuits), num_samples)
+        out = []
+        for point in range(len(resolvers)):
+            value: dict[cirq.PauliString, float] = {}
+            for (basis, strings), results in zip(groups, runs, strict=True):
+                order = sorted(basis)
+                for s in strings:
+                    cols = [order.index(q) for q in s.qubits]
+                    est = results[point].expectation("obs", cols) if cols else Estimate(1.0, 0.0)
+                    value[s] = float(np.real(s.coefficient)) * est.value
+            out.append([sum(value[s] for s in psum) for psum in sums])
+        return out
+
     def run_iqm_batch(
         self, programs: Sequence[cirq.AbstractCircuit], repetitions: int = 1
     ) -> list[IQMResult]:
@@ -388,6 +461,29 @@ class IQMSampler(cirq.Sampler):
                 )
                 entries.extend(_Entry(index, r, conv) for r in points)
         return core_programs, entries
+
+
+def _commuting_groups(
+    strings: Sequence[cirq.PauliString],
+) -> list[tuple[dict[cirq.Qid, Any], list[cirq.PauliString]]]:
+    """Pauli strings in qubit-wise-commuting groups: each group's basis and its strings."""
+    groups: list[tuple[dict[cirq.Qid, Any], list[cirq.PauliString]]] = []
+    for s in strings:
+        for basis, members in groups:
+            if all(basis.get(q, p) == p for q, p in s.items()):
+                basis.update(s.items())
+                members.append(s)
+                break
+        else:
+            groups.append((dict(s.items()), [s]))
+    return groups
+
+
+def _basis_change(basis: dict[cirq.Qid, Any]) -> cirq.Circuit:
+    """Rotations that turn each qubit's Pauli into Z, then one measurement ``obs``."""
+    turn = {cirq.X: lambda q: [cirq.H(q)], cirq.Y: lambda q: [cirq.S(q) ** -1, cirq.H(q)]}
+    ops = [op for q, p in basis.items() for op in turn.get(p, lambda q: [])(q)]
+    return cirq.Circuit(ops, cirq.measure(*sorted(basis), key="obs"))
 
 
 class IncompatibleDeviceError(ConfigurationError, ValueError):
