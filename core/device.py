@@ -57,6 +57,8 @@ class Calibration:
         readout_error_0_to_1: qubit -> P(read 1 | prepared 0) (IQM's ``error_0_to_1``).
         readout_error_1_to_0: qubit -> P(read 0 | prepared 1) (IQM's ``error_1_to_0``).
         move_fidelity: (qubit, resonator) -> MOVE fidelity.
+        durations: (native, locus) -> its duration in seconds (from the calibration set).
+        frequency: qubit -> drive frequency in Hz (from the calibration set).
     """
 
     prx_fidelity: Mapping[str, float] = attrs.field(factory=dict)
@@ -67,16 +69,34 @@ class Calibration:
     readout_error_0_to_1: Mapping[str, float] = attrs.field(factory=dict)
     readout_error_1_to_0: Mapping[str, float] = attrs.field(factory=dict)
     move_fidelity: Mapping[tuple[str, str], float] = attrs.field(factory=dict)
+    durations: Mapping[tuple[str, tuple[str, ...]], float] = attrs.field(factory=dict)
+    frequency: Mapping[str, float] = attrs.field(factory=dict)
+
+    def duration(self, gate: str, locus: tuple[str, ...] | None = None) -> float | None:
+        """The served duration of ``gate`` on ``locus`` (either order for a pair), or the median
+        over the loci where it is served when ``locus`` is ``None`` or unknown; ``None`` when the
+        calibration has no duration for the gate."""
+        if locus is not None:
+            found = self.durations.get((gate, locus))
+            if found is None and len(locus) == 2:
+                found = self.durations.get((gate, (locus[1], locus[0])))
+            if found is not None:
+                return found
+        values = sorted(v for (g, _), v in self.durations.items() if g == gate)
+        return values[len(values) // 2] if values else None
 
     @classmethod
     def from_quality_metrics(cls, observations: Iterable[Any]) -> Calibration:
-        """Per-qubit and per-coupler figures from a quality-metric set's observations.
+        """Per-qubit and per-coupler figures from the observations of a quality-metric set
+        (and of a calibration set: durations and drive frequencies).
 
         Reads the observation names IQM servers publish (``dut_field``):
         ``characterization.model.QB1.t1_time`` / ``t2_time``,
         ``metrics.rb.prx.<impl>.QB1.fidelity``, ``metrics.irb.cz.<impl>.QB1__QB2.fidelity``,
         ``metrics.irb.move.<impl>.QB1__CR1.fidelity``, ``metrics.ssro.measure.<impl>.QB1.fidelity``,
-        ``...QB1.error_0_to_1`` and ``...QB1.error_1_to_0``; others and invalid ones are ignored.
+        ``...QB1.error_0_to_1`` and ``...QB1.error_1_to_0``; from a calibration set
+        ``gates.<gate>.<impl>.<locus>.duration`` and ``controllers.QB1.drive.frequency``;
+        others and invalid ones are ignored.
 
         Args:
             observations: iqm-client's observation models, or dicts with ``dut_field`` and
@@ -96,6 +116,12 @@ class Calibration:
                 continue
             if parts[0] == "characterization" and parts[-1] in {"t1_time", "t2_time"}:
                 out["t1" if parts[-1] == "t1_time" else "t2"][parts[-2]] = value
+                continue
+            if parts[0] == "gates" and parts[-1] == "duration" and len(parts) == 5:
+                out["durations"][(parts[1], tuple(parts[3].split("__")))] = value
+                continue
+            if parts[0] == "controllers" and parts[-2:] == ["drive", "frequency"]:
+                out["frequency"][parts[1]] = value
                 continue
             if parts[0] != "metrics" or len(parts) < 6:
                 continue

@@ -11,10 +11,10 @@ qubit-qubit CZ into MOVE / CZ / MOVE. The *real* target (``get_real_target()``, 
 ``target_with_resonators``) is the device as it is: resonators as qubits, CZ only on
 calibrated loci, and MOVE.
 
-Every instruction carries the served calibration's error (``1 - fidelity``) and a duration,
-and every qubit its T1 and T2, so qiskit's noise-aware layout passes and
-``plot_error_map(backend)`` see the machine's real numbers. The calibration the server
-publishes has no gate durations yet: :data:`DEFAULT_DURATIONS` stands in for them.
+Every instruction carries the served calibration's error (``1 - fidelity``) and duration, and
+every qubit its T1, T2 and drive frequency, so qiskit's noise-aware layout passes and
+``plot_error_map(backend)`` see the machine's real numbers. Where the calibration set gives no
+duration, :data:`DEFAULT_DURATIONS` stands in.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ DEFAULT_DURATIONS: Mapping[str, float] = {
     "move": 80e-9,
     "measure": 1.5e-6,
 }
-"""Seconds per native, typical of IQM's machines, used until calibrations carry durations."""
+"""Seconds per native, typical of IQM's machines, for a calibration set without durations."""
 
 
 class MoveGate(Gate):  # type: ignore[misc]
@@ -168,7 +168,10 @@ def build_target(device: Device, *, with_resonators: bool = False) -> IQMTarget:
     index = {name: i for i, name in enumerate(components)}
     errors = _errors(device.calibration)
     cal = device.calibration or Calibration()
-    qubit_props = [QubitProperties(t1=cal.t1.get(q), t2=cal.t2.get(q)) for q in device.qubits]
+    qubit_props = [
+        QubitProperties(t1=cal.t1.get(q), t2=cal.t2.get(q), frequency=cal.frequency.get(q))
+        for q in device.qubits
+    ]
     qubit_props += [QubitProperties() for _ in components[len(device.qubits) :]]
     target = IQMTarget(
         description=f"IQM {device.name}",
@@ -179,7 +182,8 @@ def build_target(device: Device, *, with_resonators: bool = False) -> IQMTarget:
 
     def props(gate: str, locus: tuple[str, ...]) -> InstructionProperties:
         key = tuple(sorted(locus)) if gate == "cz" else locus
-        return InstructionProperties(DEFAULT_DURATIONS[gate], errors[gate].get(key))
+        duration = cal.duration(gate, locus) or DEFAULT_DURATIONS[gate]
+        return InstructionProperties(duration, errors[gate].get(key))
 
     def loci(gate: str) -> dict[tuple[int, ...], InstructionProperties]:
         return {

@@ -6,7 +6,8 @@ The estimate is the product of
   ``cz`` per coupler, ``move`` per qubit-resonator pair),
 * the readout fidelity of every measured qubit, and
 * for each qubit, the chance that it survives its idle time: the circuit is scheduled as soon
-  as possible with a duration per native, and a qubit idles between its first and its last
+  as possible with a duration per native (the calibration set's, where it serves them), and a
+  qubit idles between its first and its last
   operation whenever it is not busy (and not parked in a resonator). Idling for ``t`` costs
   ``(1 - exp(-t/T1)) / 4 + (1 - exp(-t/T2)) / 2``, the error of Pauli-twirled thermal
   relaxation (the emulator's idle noise), where the calibration gives T1 and T2.
@@ -119,6 +120,9 @@ def idle_times(
     """Per qubit, the seconds it idles between its first and its last operation when the
     circuit runs as soon as possible (time parked in a resonator excluded)."""
     dur = dict(DEFAULT_DURATION)
+    cal = device.calibration
+    if cal is not None:  # the served durations (median over loci) where the server gives them
+        dur.update({g: d for g in dur if (d := cal.duration(g)) is not None})
     if durations:
         dur.update(durations)
     free: dict[str, float] = {}

@@ -192,18 +192,24 @@ class Connection:
         return self._device
 
     def refresh_device(self) -> Device:
-        """Fetch the current default architecture and its quality metrics again.
+        """Fetch the current default architecture, its quality metrics and its calibration set
+        (gate durations) again.
 
-        Quality metrics a server does not serve leave :attr:`Device.calibration` empty
-        (compilation then ignores calibration); the architecture itself is required.
+        Figures a server does not serve leave :attr:`Device.calibration` empty (compilation
+        then ignores calibration); the architecture itself is required.
         """
         dqa = self._transport.architecture()
         calibration: Calibration | None = None
-        try:
-            observations = self._transport.quality_metrics()
-        except IQMBridgeError as exc:
-            logger.info("no quality metrics from %s (%s): compiling without them", self.url, exc)
-        else:
+        observations: list[Any] = []
+        for fetch, what in (
+            (self._transport.quality_metrics, "quality metrics"),
+            (self._transport.calibration_observations, "calibration set"),
+        ):
+            try:
+                observations += fetch()
+            except IQMBridgeError as exc:
+                logger.info("no %s from %s (%s): working without it", what, self.url, exc)
+        if observations:
             calibration = Calibration.from_quality_metrics(observations)
         self._device = Device.from_architecture(
             dqa, name=self.quantum_computer, calibration=calibration
