@@ -13,6 +13,7 @@ from typing import Any, Union
 
 import attrs
 
+from iqm_bridge.core.errors import CircuitValidationError
 from iqm_bridge.core.parameters import Expression, ParamValue, bind_value
 
 __all__ = [
@@ -91,7 +92,9 @@ class Delay:
 
 def _bit_value(value: int) -> int:
     if isinstance(value, bool) or value not in (0, 1):
-        raise ValueError(f"a condition compares a measured bit with 0 or 1, not {value!r}")
+        raise CircuitValidationError(
+            f"a condition compares a measured bit with 0 or 1, not {value!r}"
+        )
     return int(value)
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import pathlib
-import sys
 
 import numpy as np
+from _devices import assert_equivalent
 from _statevector import distribution, statevector
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,9 +15,6 @@ from iqm_bridge.core.compiler.optimize import cancel_and_fuse, elide_swaps, fuse
 from iqm_bridge.core.gates import gate_unitary
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure, Reset
 from iqm_bridge.core.parameters import Parameter
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _devices import assert_equivalent  # noqa: E402
 
 
 class _Result:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-import pathlib
-import sys
 
 import numpy as np
 import pytest
+from _devices import (
+    assert_equivalent,
+    assert_same_distribution,
+    lattice_device,
+    star_device,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,14 +26,6 @@ from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.errors import NonFiniteParameterError, UnboundParameterError
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
 from iqm_bridge.core.parameters import Parameter
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _devices import (  # noqa: E402
-    assert_equivalent,
-    assert_same_distribution,
-    lattice_device,
-    star_device,
-)
 
 LATTICE = lattice_device()
 STAR = star_device()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -25,8 +23,6 @@ from iqm_bridge.core.compiler.synthesis import (
 from iqm_bridge.core.gates import gate_unitary
 from iqm_bridge.core.ir import Circuit, Gate, Measure
 from iqm_bridge.core.parameters import Parameter
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CZ = np.diag([1, 1, 1, -1]).astype(np.complex128)

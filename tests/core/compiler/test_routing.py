@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pathlib
 import random
-import sys
+
+from _devices import assert_equivalent, lattice_device, star_device
 
 from iqm_bridge.core.compiler.coupling import coupling_map
 from iqm_bridge.core.compiler.dag import build_dag
@@ -13,9 +13,6 @@ from iqm_bridge.core.compiler.placement import greedy_layout, perfect_layout
 from iqm_bridge.core.compiler.routing import route_moves, route_swaps, sabre_layout, sabre_trial
 from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.ir import Circuit, Conditional, Gate, Measure
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _devices import assert_equivalent, lattice_device, star_device  # noqa: E402
 
 LATTICE = lattice_device()
 CMAP = coupling_map(LATTICE)

@@ -13,10 +13,8 @@ import pytest
 from iqm_bridge.core import Circuit, Gate, Measure, run
 from iqm_bridge.core.errors import (
     CircuitValidationError,
-    ConfigurationError,
     JobFailedError,
     JobTimeoutError,
-    UnknownOptionError,
 )
 from iqm_bridge.core.keys import KeyMap, Register, counts_from_bits
 from iqm_bridge.core.options import RunOptions
@@ -86,15 +84,6 @@ def test_cancel_a_queued_job(emulator_factory: Callable[..., Any], tmp_path: pat
     assert job.status() is JobStatus.CANCELLED
     with pytest.raises(JobFailedError, match="cancelled"):
         job.result()
-
-
-def test_unknown_option_is_named_with_the_valid_ones() -> None:
-    with pytest.raises(UnknownOptionError, match=r"\['shot'\].*valid options are: shots"):
-        RunOptions.from_kwargs(shot=10)
-    with pytest.raises(ConfigurationError, match="heralding_mode='maybe'"):
-        RunOptions.from_kwargs(heralding_mode="maybe")
-    with pytest.raises(ConfigurationError, match="shots=0"):
-        RunOptions.from_kwargs(shots=0)
 
 
 def test_empty_batch_is_refused(conn: Connection) -> None:

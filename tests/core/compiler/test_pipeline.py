@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
-import pathlib
-import sys
 
 import pytest
+from _devices import (
+    assert_equivalent,
+    assert_same_distribution,
+    lattice_device,
+    star_device,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,15 +21,6 @@ from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.errors import CircuitValidationError, QubitNotOnDeviceError
 from iqm_bridge.core.gates import GATES
 from iqm_bridge.core.ir import Barrier, Circuit, Conditional, Gate, Measure, Reset, relabel
-
-# tests run with --import-mode=importlib, which puts no test folder on sys.path
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _devices import (  # noqa: E402
-    assert_equivalent,
-    assert_same_distribution,
-    lattice_device,
-    star_device,
-)
 
 LATTICE = lattice_device()
 STAR = star_device()

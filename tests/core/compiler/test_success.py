@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import pathlib
-import sys
 
 import pytest
+from _devices import lattice_device, star_device
 
 from iqm_bridge.core.compiler import compile
 from iqm_bridge.core.compiler.success import (
@@ -18,10 +17,6 @@ from iqm_bridge.core.compiler.success import (
 )
 from iqm_bridge.core.device import Calibration, Device
 from iqm_bridge.core.ir import Barrier, Circuit, Delay, Gate, Measure
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-
-from _devices import lattice_device, star_device  # noqa: E402
 
 T1 = {"QB1": 40e-6, "QB2": 30e-6, "QB4": 50e-6}
 T2 = {"QB1": 20e-6, "QB2": 10e-6, "QB4": 25e-6}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pathlib
-import sys
+from _devices import assert_same_distribution, lattice_device
 
 from iqm_bridge.core.compiler import compile
 from iqm_bridge.core.compiler.coupling import coupling_map
@@ -12,10 +11,6 @@ from iqm_bridge.core.compiler.success import estimated_success
 from iqm_bridge.core.compiler.validation import validate_native
 from iqm_bridge.core.device import Calibration, Device
 from iqm_bridge.core.ir import Circuit, Gate, Measure, relabel
-
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
-
-from _devices import assert_same_distribution, lattice_device  # noqa: E402
 
 LATTICE = lattice_device()
 CMAP = coupling_map(LATTICE)
