@@ -26,6 +26,7 @@ _require("qiskit", "qiskit")
 from iqm_bridge.adapters.qiskit._backend import IQMBackend, IQMProvider  # noqa: E402
 from iqm_bridge.adapters.qiskit._convert import to_ir  # noqa: E402
 from iqm_bridge.adapters.qiskit._job import IQMJob, IQMResult  # noqa: E402
+from iqm_bridge.adapters.qiskit._primitives import EstimatorV2, SamplerV2  # noqa: E402
 from iqm_bridge.adapters.qiskit._target import IQMTarget, MoveGate  # noqa: E402
 from iqm_bridge.adapters.qiskit._transpile import (  # noqa: E402
     IQMNativeCircuit,
@@ -35,6 +36,7 @@ from iqm_bridge.adapters.qiskit._transpile import (  # noqa: E402
 )
 
 __all__ = [
+    "EstimatorV2",
     "IQMBackend",
     "IQMJob",
     "IQMNativeCircuit",
@@ -43,6 +45,7 @@ __all__ = [
     "IQMSchedulingPlugin",
     "IQMTarget",
     "MoveGate",
+    "SamplerV2",
     "optimize_single_qubit_gates",
     "to_ir",
     "transpile_to_IQM",

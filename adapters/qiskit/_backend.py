@@ -51,6 +51,7 @@ _BACKEND_ONLY = {
     "circuit_compilation_options": None,
     "circuit_callback": None,
     "qubit_index_to_name": None,
+    "mitigation": None,
 }
 
 
@@ -294,6 +295,7 @@ class IQMBackend(BackendV2):  # type: ignore[misc]
             level=merged["optimization_level"],
             seed=merged["seed"],
             max_circuits=self._max_circuits,
+            mitigation=merged["mitigation"],
         )
         return executor, programs, run_opts
 

@@ -9,15 +9,23 @@ primitives read) is made on first access.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from qiskit.exceptions import QiskitError
 from qiskit.providers import JobStatus, JobV1
-from qiskit.result import Counts, Result
+from qiskit.result import Counts, QuasiDistribution, Result
 from qiskit.result.models import ExperimentResult, ExperimentResultData
 
-from iqm_bridge.core import Batch, CircuitResult, JobFailedError, MeasurementBits
+from iqm_bridge.core import (
+    Batch,
+    CircuitResult,
+    JobFailedError,
+    MeasurementBits,
+    quasi_distribution,
+)
 from iqm_bridge.core import JobStatus as CoreStatus
 from iqm_bridge.core.keys import unique_rows
 
@@ -104,6 +112,11 @@ def experiment_result(result: CircuitResult) -> ExperimentResult:
     )
     entry._iqm_bits = table  # for IQMResult.get_memory
     entry._iqm_groups = [r.size for r in bits.registers if r.size]
+    readout = result.readout
+    if readout is not None:  # per clbit, in clbit order
+        clbits = result.info.get("clbits") or range(len(readout.qubits))
+        readout = readout.subset([readout.qubits[c] for c in clbits])
+    entry._iqm_readout = readout
     return entry
 
 
@@ -126,6 +139,32 @@ class IQMResult(Result):  # type: ignore[misc]
             extra = {k: header[k] for k in ("creg_sizes", "memory_slots") if k in header}
             out.append(Counts(exp.data.counts, **extra))
         return out[0] if len(out) == 1 else out
+
+    def get_quasi_distribution(self, experiment: Any = None) -> QuasiDistribution:
+        """The readout-mitigated quasi-probabilities of an experiment's outcomes (keys: the
+        integer of the clbits, clbit 0 the least significant bit), for a job run with the
+        ``mitigation`` option. They sum to 1; a few may be slightly negative.
+
+        Raises:
+            QiskitError: the job ran without readout mitigation.
+        """
+        exp = self._get_experiment(experiment)
+        readout = getattr(exp, "_iqm_readout", None)
+        if readout is None:
+            raise QiskitError(
+                "no readout mitigation for this result: run with backend.run(..., "
+                "mitigation='readout')"
+            )
+        quasi = quasi_distribution(exp._iqm_bits, readout)
+        values = {int(s, 2): float(v) for s, v in quasi.as_dict().items()}
+        return QuasiDistribution(
+            values, shots=exp.shots, stddev_upper_bound=quasi.gamma / math.sqrt(exp.shots)
+        )
+
+    @property
+    def quasi_dists(self) -> list[QuasiDistribution]:
+        """:meth:`get_quasi_distribution` of every experiment."""
+        return [self.get_quasi_distribution(i) for i in range(len(self.results))]
 
     def get_memory(self, experiment: Any = None) -> Any:
         """Per-shot bitstrings in qiskit's order (clbit 0 last, registers separated by spaces)."""
