@@ -141,3 +141,30 @@ def test_core_alone_installs_and_adapters_explain_the_missing_extra(tmp_path: pa
     assert served.returncode == 1
     assert f"pip install '{build}[emulator]'" in served.stderr
     assert "Traceback" not in served.stderr
+
+
+def test_ci_installs_every_dependency_at_its_floor() -> None:
+    """.ci/constraints.txt pins each direct dependency at the floor pyproject.toml states, so
+    the versions CI tests are the lowest the project claims to support."""
+    import re
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    reqs = list(data["project"]["dependencies"])
+    for items in data["project"]["optional-dependencies"].values():
+        reqs += [r for r in items if not r.startswith("iqm-bridge")]
+    floors = {}
+    for r in reqs:
+        m = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*>=\s*([0-9][^,;\s]*)", r)
+        assert m, f"{r!r} states no floor"
+        floors[m.group(1).lower()] = m.group(3)
+    pinned = dict(
+        line.split("==")
+        for line in (ROOT / ".ci" / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert pinned == floors
+    if os.environ.get("CI"):  # .ci/run: this environment runs exactly those versions
+        from importlib.metadata import version
+
+        assert {name: version(name) for name in floors} == floors
