@@ -65,6 +65,12 @@ from iqm_bridge.core.mitigation import (
     ReadoutErrors,
     quasi_distribution,
 )
+from iqm_bridge.core.observables import (
+    PauliTerm,
+    estimate_sum,
+    group_qubit_wise,
+    measure_in_basis,
+)
 from iqm_bridge.core.optional import require
 from iqm_bridge.core.options import RunOptions
 from iqm_bridge.core.parameters import Expression, Parameter, ParamValue
@@ -131,6 +137,7 @@ __all__ = [
     "Operation",
     "ParamValue",
     "Parameter",
+    "PauliTerm",
     "Program",
     "QuasiDistribution",
     "QubitNotOnDeviceError",
@@ -150,12 +157,15 @@ __all__ = [
     "compile",
     "counts_from_bits",
     "decompose",
+    "estimate_sum",
     "from_iqm_circuit",
     "gate_def",
     "gate_unitary",
     "get_template",
+    "group_qubit_wise",
     "lower",
     "lower_gate",
+    "measure_in_basis",
     "prepare",
     "quasi_distribution",
     "require",

@@ -41,13 +41,16 @@ from iqm_bridge.core import (
     Batch,
     ConfigurationError,
     Connection,
-    Estimate,
     Executor,
     JobStatus,
+    PauliTerm,
     Program,
     ReadoutErrors,
     RunOptions,
     UnboundParameterError,
+    estimate_sum,
+    group_qubit_wise,
+    measure_in_basis,
 )
 
 __all__ = ["IQMJob", "IQMSampler", "IncompatibleDeviceError"]
@@ -364,20 +367,27 @@ class IQMSampler(cirq.Sampler):
             )
         sums = [cirq.PauliSum.wrap(o) for o in (observables if isinstance(observables, list)
                                                 else [observables])]  # fmt: skip
-        groups = _commuting_groups([s for psum in sums for s in psum])
-        circuits = [program + _basis_change(basis) for basis, _ in groups]
-        resolvers = list(cirq.to_resolvers(params)) or [cirq.ParamResolver()]
-        runs = self.run_batch(circuits, [resolvers] * len(circuits), num_samples)
+        bases, entries = self._programs([program], [params], num_samples)
+        name = {q: n for n, q in entries[0].converted.qubits.items()}
+        terms = [
+            [PauliTerm(float(np.real(s.coefficient)), {name[q]: str(p) for q, p in s.items()})
+             for s in psum]
+            for psum in sums
+        ]  # fmt: skip
+        groups = group_qubit_wise([t for ts in terms for t in ts])
+        measured = [measure_in_basis(p, g) for p in bases for g in groups]
+        runs = self._executor.submit(measured).result()
         out = []
-        for point in range(len(resolvers)):
-            value: dict[cirq.PauliString, float] = {}
-            for (basis, strings), results in zip(groups, runs, strict=True):
-                order = sorted(basis)
-                for s in strings:
-                    cols = [order.index(q) for q in s.qubits]
-                    est = results[point].expectation("obs", cols) if cols else Estimate(1.0, 0.0)
-                    value[s] = float(np.real(s.coefficient)) * est.value
-            out.append([sum(value[s] for s in psum) for psum in sums])
+        for k, base in enumerate(bases):
+            for b in range(base.size):
+                row = []
+                for ts in terms:
+                    value = sum(t.coefficient for t in ts if not t.paulis)
+                    for g, basis in enumerate(groups):
+                        res = runs[k * len(groups) + g][b]
+                        value += estimate_sum(res, basis, ts, mitigated=True).value
+                    row.append(value)
+                out.append(row)
         return out
 
     def run_iqm_batch(
@@ -461,29 +471,6 @@ class IQMSampler(cirq.Sampler):
                 )
                 entries.extend(_Entry(index, r, conv) for r in points)
         return core_programs, entries
-
-
-def _commuting_groups(
-    strings: Sequence[cirq.PauliString],
-) -> list[tuple[dict[cirq.Qid, Any], list[cirq.PauliString]]]:
-    """Pauli strings in qubit-wise-commuting groups: each group's basis and its strings."""
-    groups: list[tuple[dict[cirq.Qid, Any], list[cirq.PauliString]]] = []
-    for s in strings:
-        for basis, members in groups:
-            if all(basis.get(q, p) == p for q, p in s.items()):
-                basis.update(s.items())
-                members.append(s)
-                break
-        else:
-            groups.append((dict(s.items()), [s]))
-    return groups
-
-
-def _basis_change(basis: dict[cirq.Qid, Any]) -> cirq.Circuit:
-    """Rotations that turn each qubit's Pauli into Z, then one measurement ``obs``."""
-    turn = {cirq.X: lambda q: [cirq.H(q)], cirq.Y: lambda q: [cirq.S(q) ** -1, cirq.H(q)]}
-    ops = [op for q, p in basis.items() for op in turn.get(p, lambda q: [])(q)]
-    return cirq.Circuit(ops, cirq.measure(*sorted(basis), key="obs"))
 
 
 class IncompatibleDeviceError(ConfigurationError, ValueError):

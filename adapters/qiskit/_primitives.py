@@ -11,11 +11,12 @@ standard errors from the core's estimators (``iqm_bridge.core.mitigation``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
-from qiskit.circuit import ClassicalRegister, QuantumCircuit
+from qiskit.circuit import QuantumCircuit
 from qiskit.primitives import (
     BaseEstimatorV2,
     BaseSamplerV2,
@@ -28,10 +29,16 @@ from qiskit.primitives.containers import BitArray
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from qiskit.primitives.containers.sampler_pub import SamplerPub
 from qiskit.primitives.primitive_job import PrimitiveJob
-from qiskit.quantum_info import PauliList
 
-from iqm_bridge.core import Executor, Program, quasi_distribution
-from iqm_bridge.core.mitigation import weighted_sum
+from iqm_bridge.core import (
+    Executor,
+    PauliTerm,
+    Program,
+    estimate_sum,
+    group_qubit_wise,
+    measure_in_basis,
+    quasi_distribution,
+)
 
 if TYPE_CHECKING:
     from iqm_bridge.adapters.qiskit._backend import IQMBackend
@@ -175,80 +182,44 @@ class EstimatorV2(BaseEstimatorV2):  # type: ignore[misc]
         return job
 
     def _run(self, pubs: list[EstimatorPub]) -> PrimitiveResult:
-        plans, jobs = [], []
+        names = self._backend.physical_qubits
+        plans, programs = [], []
         for pub in pubs:
             shots = math.ceil(1.0 / pub.precision**2)
             bound = pub.parameter_values.bind_all(pub.circuit)
-            terms = sorted(
-                {t for i in np.ndindex(pub.observables.shape) for t in pub.observables[i]}
-            )
-            groups = PauliList([t for t in terms if set(t) != {"I"}]).group_qubit_wise_commuting()
-            start = len(jobs)
+            labels = {t for i in np.ndindex(pub.observables.shape) for t in pub.observables[i]}
+            groups = group_qubit_wise([_term(label, 1.0, names) for label in sorted(labels)])
+            start = len(programs)
             for circuit in bound.reshape(-1):
-                bare = circuit.remove_final_measurements(inplace=False)
-                jobs += [(_measured(bare, group), shots) for group in groups]
+                base = self._backend._program(
+                    circuit.remove_final_measurements(inplace=False), names
+                )
+                programs += [attrs.evolve(measure_in_basis(base, g), shots=shots) for g in groups]
             plans.append((pub, bound.shape, groups, start, shots))
-        results = _run_all(self._backend, jobs, self.options["mitigation"])
         mitigated = self.options["mitigation"] is not None
+        executor = Executor(self._backend.connection, mitigation=self.options["mitigation"])
+        results = [group[0] for group in executor.submit(programs).result()]
         out = []
         for pub, shape, groups, start, shots in plans:
             full = np.broadcast_shapes(shape, pub.observables.shape)
             evs, stds = np.zeros(full), np.zeros(full)
+            obs_dims = len(pub.observables.shape)
             for index in np.ndindex(full):
-                point = np.ravel_multi_index(index[-len(shape) :], shape) if shape else 0
-                obs = pub.observables[
-                    index[-len(pub.observables.shape) :] if pub.observables.shape else ()
-                ]
-                value, var = float(np.real(obs.get("I" * pub.circuit.num_qubits, 0.0))), 0.0
-                for g, group in enumerate(groups):
+                point = np.ravel_multi_index(index[len(full) - len(shape) :], shape) if shape else 0
+                obs = pub.observables[index[len(full) - obs_dims :]]
+                terms = [_term(label, float(np.real(c)), names) for label, c in obs.items()]
+                value = sum(t.coefficient for t in terms if not t.paulis)
+                var = 0.0
+                for g, basis in enumerate(groups):
                     res = results[start + point * len(groups) + g]
-                    table = _clbit_table(res)
-                    first = table.shape[1] - len(_active(group))  # the "obs" register is last
-                    active = _active(group)
-                    terms = [
-                        (
-                            float(np.real(obs[label])),
-                            [first + active.index(q) for q in _support(label)],
-                        )
-                        for label in (p.to_label() for p in group)
-                        if label in obs
-                    ]
-                    if terms:
-                        errors = _clbit_errors(res) if mitigated else None
-                        est = weighted_sum(table, terms, errors)
-                        value += est.value
-                        var += est.stderr**2
+                    est = estimate_sum(res, basis, terms, mitigated=mitigated)
+                    value, var = value + est.value, var + est.stderr**2
                 evs[index], stds[index] = value, math.sqrt(var)
             meta = {"target_precision": pub.precision, "shots": shots, "mitigated": mitigated}
             out.append(PubResult(DataBin(evs=evs, stds=stds, shape=full), metadata=meta))
         return PrimitiveResult(out, metadata={"version": 2})
 
 
-def _support(label: str) -> list[int]:
-    """The qubits a Pauli label acts on (qiskit labels: qubit 0 rightmost)."""
-    return [q for q, c in enumerate(reversed(label)) if c != "I"]
-
-
-def _active(group: PauliList) -> list[int]:
-    return sorted({q for p in group for q in _support(p.to_label())})
-
-
-def _measured(circuit: QuantumCircuit, group: PauliList) -> QuantumCircuit:
-    """``circuit`` with the basis changes of a qubit-wise-commuting group and a measurement of
-    its qubits (in increasing order) into a new register."""
-    basis: dict[int, str] = {}
-    for p in group:
-        for q in _support(p.to_label()):
-            basis[q] = p.to_label()[::-1][q]
-    active = sorted(basis)
-    out = circuit.copy()
-    creg = ClassicalRegister(len(active), "obs")
-    out.add_register(creg)
-    for q in active:
-        if basis[q] == "X":
-            out.h(q)
-        elif basis[q] == "Y":
-            out.sdg(q)
-            out.h(q)
-    out.measure(active, creg)
-    return out
+def _term(label: str, coefficient: float, names: Sequence[str]) -> PauliTerm:
+    """A qiskit Pauli label (qubit 0 rightmost) as a core term on the device's qubit names."""
+    return PauliTerm(coefficient, {names[q]: p for q, p in enumerate(reversed(label)) if p != "I"})
