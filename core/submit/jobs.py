@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -356,26 +356,16 @@ class Job:
         Raises:
             JobTimeoutError: not finished in time (the job keeps running on the server).
         """
-        limit = self._limit(timeout)
-        deadline = Deadline(limit)
         bar = _Progress(self._ctx.progress, len(self._parts))
-        pauses = self._ctx.poll.intervals()
-        status: JobStatus | None = None
+        polls = self._polls(timeout, bar)
         try:
             while True:
                 try:
-                    status = self._status(deadline)
-                except JobTimeoutError:
-                    raise self._timeout_error(limit, status) from None
-                bar.update(self)
-                if status.is_terminal:
-                    self._journal_status(status)
+                    pause = next(polls)
+                except StopIteration as done:
+                    status: JobStatus = done.value
                     return status
-                remaining = deadline.remaining
-                if remaining is not None and remaining <= 0:
-                    raise self._timeout_error(limit, status)
-                pause = next(pauses)
-                time.sleep(pause if remaining is None else min(pause, remaining))
+                time.sleep(pause)
         except KeyboardInterrupt:
             bar.close()
             self._on_interrupt()
@@ -394,6 +384,23 @@ class Job:
             timeout: as for :meth:`wait`.
             sleep: the event loop's sleep (``asyncio.sleep``; e.g. ``duet.sleep`` for cirq).
         """
+        polls = self._polls(timeout)
+        while True:
+            try:
+                pause = next(polls)
+            except StopIteration as done:
+                status: JobStatus = done.value
+                return status
+            await sleep(pause)
+
+    def _polls(
+        self, timeout: float | None, bar: _Progress | None = None
+    ) -> Generator[float, None, JobStatus]:
+        """The one polling loop: yields each pause to sleep, returns the final status.
+
+        Raises:
+            JobTimeoutError: the deadline passed (retries of unanswered requests included).
+        """
         limit = self._limit(timeout)
         deadline = Deadline(limit)
         pauses = self._ctx.poll.intervals()
@@ -403,6 +410,8 @@ class Job:
                 status = self._status(deadline)
             except JobTimeoutError:
                 raise self._timeout_error(limit, status) from None
+            if bar is not None:
+                bar.update(self)
             if status.is_terminal:
                 self._journal_status(status)
                 return status
@@ -410,7 +419,7 @@ class Job:
             if remaining is not None and remaining <= 0:
                 raise self._timeout_error(limit, status)
             pause = next(pauses)
-            await sleep(pause if remaining is None else min(pause, remaining))
+            yield pause if remaining is None else min(pause, remaining)
 
     def _journal_status(self, status: JobStatus) -> None:
         journal = self._ctx.journal
