@@ -9,22 +9,22 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from iqm_bridge.core import ConfigurationError, IQMBridgeError
 
 __all__ = [
     "DEBUG_ENV",
+    "Credentials",
     "check_token_transport",
     "clean_errors",
     "counts_table",
+    "credential_options",
     "echo_json",
     "fmt",
-    "insecure_option",
     "json_option",
     "table",
-    "token_option",
-    "tokens_file_option",
     "url_option",
     "us",
 ]
@@ -137,3 +137,46 @@ insecure_option = click.option(
     help="Allow sending the token over plain http to another machine.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+@attrs.frozen
+class Credentials:
+    """How a command authenticates: ``--token``, ``--tokens-file`` and ``--insecure``."""
+
+    token: str | None = None
+    tokens_file: str | None = None
+    insecure: bool = False
+
+    def check(self, url: str | None) -> None:
+        """Refuse plain-http token transport to ``url`` unless ``--insecure`` (see
+        :func:`check_token_transport`)."""
+        check_token_transport(url, self.token, self.insecure)
+
+    def or_(self, fallback: Credentials) -> Credentials:
+        """These credentials, with what they leave unset taken from ``fallback``."""
+        return Credentials(
+            self.token or fallback.token,
+            self.tokens_file or fallback.tokens_file,
+            self.insecure or fallback.insecure,
+        )
+
+    def kwargs(self) -> dict[str, Any]:
+        """The set ones, as keyword arguments of ``Connection`` and the providers."""
+        given = {"token": self.token, "tokens_file": self.tokens_file}
+        return {k: v for k, v in given.items() if v is not None}
+
+
+def credential_options(fn: F) -> F:
+    """Add ``--token``, ``--tokens-file`` and ``--insecure``; the command receives them as one
+    ``credentials: Credentials`` argument."""
+
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any, token: str | None, tokens_file: str | None, insecure: bool, **kwargs: Any
+    ) -> Any:
+        return fn(*args, credentials=Credentials(token, tokens_file, insecure), **kwargs)
+
+    command: Any = wrapper
+    for option in (insecure_option, tokens_file_option, token_option):
+        command = option(command)
+    return command  # type: ignore[no-any-return]

@@ -10,15 +10,13 @@ from typing import Any, TypeVar
 import click
 
 from iqm_bridge.cli._common import (
-    check_token_transport,
+    Credentials,
     clean_errors,
     counts_table,
+    credential_options,
     echo_json,
-    insecure_option,
     json_option,
     table,
-    token_option,
-    tokens_file_option,
 )
 from iqm_bridge.core import (
     ConfigurationError,
@@ -106,19 +104,18 @@ def _retrieve(
     job_id: str,
     url: str,
     quantum_computer: str | None,
-    token: str | None,
-    tokens_file: str | None,
+    credentials: Credentials,
     retry: RetryPolicy | None = None,
 ) -> Any:
     """The job, from its server; a job of the embedded emulator from the emulator started
     again on its per-user job file."""
+    credentials.check(url)
     server: str | None = url
     if url.startswith(EMBEDDED_URL_PREFIX):
         server, quantum_computer = None, None
     conn = Connection(
-        server, quantum_computer, token, tokens_file=tokens_file, journal=default_journal(),
-        retry=retry,
-    )  # fmt: skip
+        server, quantum_computer, journal=default_journal(), retry=retry, **credentials.kwargs()
+    )
     return conn.retrieve(job_id)
 
 
@@ -177,9 +174,7 @@ def jobs_list(limit: int, show_all: bool, as_json: bool) -> None:
 job_server_options: list[Callable[[F], F]] = [
     click.option("--url", default=None, help="Server URL (default: the one in the journal)."),
     click.option("--machine", default=None, help="Quantum computer alias on that server."),
-    token_option,
-    tokens_file_option,
-    insecure_option,
+    credential_options,
 ]
 
 
@@ -198,9 +193,7 @@ def jobs_show(
     job_id: str,
     url: str | None,
     machine: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    insecure: bool,
+    credentials: Credentials,
     as_json: bool,
 ) -> None:
     """Show a job: what the journal recorded and its status on the server now.
@@ -208,11 +201,13 @@ def jobs_show(
     When the server cannot be reached, the journal entry is shown with the reason.
     """
     full_id, server, qc, entry = _job_target(job_id, url, machine)
-    check_token_transport(server, token, insecure)
-    info = _entry_json(entry) if entry is not None else {"job_id": full_id, "url": server}
+    credentials.check(server)
+    info: dict[str, Any] = (
+        _entry_json(entry) if entry is not None else {"job_id": full_id, "url": server}
+    )
     unreachable: IQMBridgeError | None = None
     try:
-        job = _retrieve(full_id, server, qc, token, tokens_file, RetryPolicy(attempts=3))
+        job = _retrieve(full_id, server, qc, credentials, RetryPolicy(attempts=3))
         status = job.status()
     except (ServerError, ConfigurationError) as exc:
         if entry is None:
@@ -248,15 +243,12 @@ def jobs_cancel(
     job_id: str,
     url: str | None,
     machine: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    insecure: bool,
+    credentials: Credentials,
     as_json: bool,
 ) -> None:
     """Ask the server to cancel a job that has not finished."""
     full_id, server, qc, _ = _job_target(job_id, url, machine)
-    check_token_transport(server, token, insecure)
-    job = _retrieve(full_id, server, qc, token, tokens_file)
+    job = _retrieve(full_id, server, qc, credentials)
     before = job.status()
     if before.is_terminal:
         cancelled = False
@@ -285,9 +277,7 @@ def jobs_result(
     job_id: str,
     url: str | None,
     machine: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    insecure: bool,
+    credentials: Credentials,
     timeout: float | None,
     as_json: bool,
 ) -> None:
@@ -297,8 +287,7 @@ def jobs_result(
     right, registers separated by spaces.
     """
     full_id, server, qc, _ = _job_target(job_id, url, machine)
-    check_token_transport(server, token, insecure)
-    job = _retrieve(full_id, server, qc, token, tokens_file)
+    job = _retrieve(full_id, server, qc, credentials)
     results = job.result(timeout=timeout)
     _record_status(full_id, "completed")
     out = []
@@ -324,5 +313,3 @@ def jobs_result(
         regs = " ".join(f"{n}[{s}]" for n, s in reversed(item["registers"])) or "none"
         click.echo(f"circuit {i} {item['name']!r}: {item['shots']} shots, registers {regs}")
         click.echo(counts_table(item["counts"]))
-
-

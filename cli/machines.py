@@ -9,15 +9,13 @@ from typing import Any
 import click
 
 from iqm_bridge.cli._common import (
-    check_token_transport,
+    Credentials,
     clean_errors,
+    credential_options,
     echo_json,
     fmt,
-    insecure_option,
     json_option,
     table,
-    token_option,
-    tokens_file_option,
     url_option,
     us,
 )
@@ -33,10 +31,9 @@ from iqm_bridge.core.optional import install_hint
 __all__ = ["catalogue_names", "machines"]
 
 
-def _connection(
-    url: str, quantum_computer: str | None, token: str | None, tokens_file: str | None
-) -> Connection:
-    return Connection(url, quantum_computer, token, tokens_file=tokens_file, journal=None)
+def _connection(url: str, quantum_computer: str | None, credentials: Credentials) -> Connection:
+    credentials.check(url)
+    return Connection(url, quantum_computer, journal=None, **credentials.kwargs())
 
 
 def _catalogue() -> Any:
@@ -122,28 +119,18 @@ def _median(values: Iterable[float | None]) -> float | None:
 # ---------------------------------------------------------------------------------- machines
 @click.group(invoke_without_command=True, short_help="List the quantum computers.")
 @url_option
-@token_option
-@tokens_file_option
-@insecure_option
+@credential_options
 @json_option
 @click.pass_context
 @clean_errors
 def machines(
     ctx: click.Context,
     url: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    insecure: bool,
+    credentials: Credentials,
     as_json: bool,
 ) -> None:
     """List the quantum computers: the emulator's catalogue, or a server's with --url."""
-    ctx.obj = {
-        "url": url,
-        "token": token,
-        "tokens_file": tokens_file,
-        "insecure": insecure,
-        "json": as_json,
-    }
+    ctx.obj = {"url": url, "credentials": credentials, "json": as_json}
     if ctx.invoked_subcommand is not None:
         return
     summaries = []
@@ -152,9 +139,8 @@ def machines(
             device, display = _catalogue_device(name)
             summaries.append(_summary(device, display))
     else:
-        check_token_transport(url, token, insecure)
-        for qc in _connection(url, None, token, tokens_file).quantum_computers():
-            device = _connection(url, qc.alias, token, tokens_file).device
+        for qc in _connection(url, None, credentials).quantum_computers():
+            device = _connection(url, qc.alias, credentials).device
             summaries.append(_summary(device, qc.display_name))
     if as_json:
         echo_json(summaries)
@@ -181,9 +167,7 @@ def machines(
 @machines.command("show", short_help="Show a machine's qubits, couplers and calibration.")
 @click.argument("name")
 @url_option
-@token_option
-@tokens_file_option
-@insecure_option
+@credential_options
 @json_option
 @click.pass_context
 @clean_errors
@@ -191,24 +175,19 @@ def machines_show(
     ctx: click.Context,
     name: str,
     url: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    insecure: bool,
+    credentials: Credentials,
     as_json: bool,
 ) -> None:
     """Show one machine: its qubits, couplers and calibration figures."""
     parent = ctx.obj or {}
     url = url or parent.get("url")
-    token = token or parent.get("token")
-    tokens_file = tokens_file or parent.get("tokens_file")
-    insecure = insecure or bool(parent.get("insecure"))
+    credentials = credentials.or_(parent.get("credentials", Credentials()))
     as_json = as_json or bool(parent.get("json"))
     if url is None:
         device, display = _catalogue_device(name)
     else:
-        check_token_transport(url, token, insecure)
         display = None
-        device = _connection(url, name, token, tokens_file).device
+        device = _connection(url, name, credentials).device
     info = _details(device, display)
     if as_json:
         echo_json(info)
@@ -258,5 +237,3 @@ def machines_show(
             right=(2,),
         )
     )
-
-

@@ -9,14 +9,12 @@ from typing import Any
 import click
 
 from iqm_bridge.cli._common import (
-    check_token_transport,
+    Credentials,
     clean_errors,
     counts_table,
+    credential_options,
     echo_json,
-    insecure_option,
     json_option,
-    token_option,
-    tokens_file_option,
 )
 from iqm_bridge.cli.machines import catalogue_names
 from iqm_bridge.core import ConfigurationError, MissingDependencyError
@@ -68,9 +66,7 @@ def _load_qasm(path: str) -> Any:
     default=None,
     help="IQM server root URL (default: IQM_SERVER_URL, else the embedded emulator).",
 )
-@token_option
-@tokens_file_option
-@insecure_option
+@credential_options
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for the result.")
 @json_option
 @clean_errors
@@ -79,9 +75,7 @@ def run(
     shots: int,
     machine: str | None,
     url: str | None,
-    token: str | None,
-    tokens_file: str | None,
-    insecure: bool,
+    credentials: Credentials,
     timeout: float | None,
     as_json: bool,
 ) -> None:
@@ -90,7 +84,7 @@ def run(
     Without --url (and IQM_SERVER_URL) it runs on the embedded emulator, on --machine
     (default garnet). Counts are qiskit-style bitstrings: classical bit 0 on the right.
     """
-    check_token_transport(url, token, insecure)
+    credentials.check(url)
     try:
         from iqm_bridge.adapters.qiskit import IQMProvider
     except ImportError as exc:
@@ -104,12 +98,7 @@ def run(
             )
         # the embedded emulator reads its machine when it first starts (in this process)
         os.environ["IQM_BRIDGE_EMULATOR_MACHINE"] = machine
-    kwargs: dict[str, Any] = {}
-    if token is not None:
-        kwargs["token"] = token
-    if tokens_file is not None:
-        kwargs["tokens_file"] = tokens_file
-    provider = IQMProvider(url, quantum_computer=machine, **kwargs)
+    provider = IQMProvider(url, quantum_computer=machine, **credentials.kwargs())
     backend = provider.get_backend()
     started = time.monotonic()
     job = backend.run(circuit, shots=shots)

@@ -75,8 +75,6 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-
-
 def cli_command() -> list[str]:
     """The installed ``iqm-bridge`` console script (or ``python -m iqm_bridge.cli``)."""
     script = Path(sys.executable).with_name("iqm-bridge")

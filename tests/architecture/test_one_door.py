@@ -48,7 +48,8 @@ def _natives(url: str, job_ids: list[str]) -> list[dict[str, list[tuple[Any, ...
                     ops.extend(("measure", (q,)) for q in inst.locus)
                     continue
                 args = tuple(
-                    round(float(inst.args[k]) % (2 * math.pi), 9) for k in ("angle", "phase")
+                    round(float(inst.args[k]) % (2 * math.pi), 9)
+                    for k in ("angle", "phase")
                     if k in inst.args
                 )
                 ops.append((inst.name, tuple(inst.locus), args, payload.shots))

@@ -144,5 +144,3 @@ def test_jobs_on_a_server_that_is_gone(journal_path: Path) -> None:
     assert_clean_error(result, "cannot connect")
     # the journal's entry is shown all the same
     assert entry.job_id in result.stdout and "status            submitted" in result.stdout
-
-

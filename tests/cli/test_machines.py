@@ -166,5 +166,3 @@ def test_a_token_is_not_sent_over_plain_http_to_another_host(
     # with --insecure the command goes on (and fails only on the unreachable address)
     result = invoke("machines", "--url", remote, "--token", "T", "--insecure")
     assert result.exit_code != 0 and "plain http" not in result.output
-
-

@@ -111,5 +111,3 @@ def test_an_embedded_job_outlives_its_process(ghz_file: Path, tmp_path: Path) ->
     shown = cli("jobs", "show", ran["job_id"][:8], "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["status"] == "completed"
-
-

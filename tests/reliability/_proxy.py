@@ -50,8 +50,10 @@ class MisbehavingProxy:
                 answer = requests.request(
                     self.command, proxy.target + self.path, data=body, headers=headers, timeout=60
                 )
-                status, content, ctype = answer.status_code, answer.content, answer.headers.get(
-                    "Content-Type", "application/json"
+                status, content, ctype = (
+                    answer.status_code,
+                    answer.content,
+                    answer.headers.get("Content-Type", "application/json"),
                 )
                 if action == "gateway503":
                     status, ctype = 503, "text/html"

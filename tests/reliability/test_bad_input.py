@@ -331,6 +331,9 @@ def test_wrongly_typed_options_name_the_option_in_every_adapter(
             qml.device("iqm", wires=1, url=emulator_url, **cirq_options)
     assert sum(backend.run(qc, shots=np.int64(5)).result().get_counts().values()) == 5
     a = cirq.LineQubit(0)
-    assert IQMSampler(emulator_url).run(
-        cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=np.int64(3)
-    ).repetitions == 3
+    assert (
+        IQMSampler(emulator_url)
+        .run(cirq.Circuit(cirq.X(a), cirq.measure(a, key="m")), repetitions=np.int64(3))
+        .repetitions
+        == 3
+    )

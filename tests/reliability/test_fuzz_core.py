@@ -37,27 +37,39 @@ NUMBERS = st.one_of(
 
 @st.composite
 def messy_circuits(draw: st.DrawFn) -> Circuit:
-    declared = tuple(dict.fromkeys(draw(st.lists(st.sampled_from(QUBITS), min_size=1,
-                                                 max_size=5))))
-    used = st.sampled_from(declared + ("zz",)) if draw(st.booleans()) else st.sampled_from(
-        declared)
+    declared = tuple(dict.fromkeys(draw(st.lists(st.sampled_from(QUBITS), min_size=1, max_size=5))))
+    used = st.sampled_from(declared + ("zz",)) if draw(st.booleans()) else st.sampled_from(declared)
     keys = st.sampled_from(["m0", "m1", "m2"])
     ops: list[Any] = []
     for _ in range(draw(st.integers(0, 12))):
-        kind = draw(st.sampled_from(["gate", "gate", "gate", "measure", "cond", "reset",
-                                     "barrier", "delay"]))
+        kind = draw(
+            st.sampled_from(
+                ["gate", "gate", "gate", "measure", "cond", "reset", "barrier", "delay"]
+            )
+        )
         if kind == "gate":
             name = draw(st.sampled_from(NAMES))
             arity = draw(st.integers(1, 3))
             nparams = draw(st.integers(0, 3))
-            ops.append(Gate(name, tuple(draw(used) for _ in range(arity)),
-                            tuple(draw(NUMBERS) for _ in range(nparams))))
+            ops.append(
+                Gate(
+                    name,
+                    tuple(draw(used) for _ in range(arity)),
+                    tuple(draw(NUMBERS) for _ in range(nparams)),
+                )
+            )
         elif kind == "measure":
-            ops.append(Measure(tuple(draw(st.lists(used, min_size=1, max_size=2, unique=True))),
-                               draw(keys)))
+            ops.append(
+                Measure(
+                    tuple(draw(st.lists(used, min_size=1, max_size=2, unique=True))), draw(keys)
+                )
+            )
         elif kind == "cond":
-            gate = Gate(draw(st.sampled_from(["x", "h", "rx", "cx"])), (draw(used),),
-                        tuple(draw(NUMBERS) for _ in range(draw(st.integers(0, 1)))))
+            gate = Gate(
+                draw(st.sampled_from(["x", "h", "rx", "cx"])),
+                (draw(used),),
+                tuple(draw(NUMBERS) for _ in range(draw(st.integers(0, 1)))),
+            )
             ops.append(Conditional(gate, draw(keys), draw(st.integers(0, 2))))
         elif kind == "reset":
             ops.append(Reset((draw(used),)))

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
 
-import attrs
 import cirq
 import numpy as np
 import pytest
+from _readout import GARNET_CHAIN, readout_off
 
 from iqm_bridge.adapters.cirq import IQMSampler
 
-CHAIN = ("QB1", "QB2", "QB5", "QB6", "QB7", "QB12", "QB11", "QB10", "QB9", "QB8")
+CHAIN = GARNET_CHAIN
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +30,7 @@ def noisy_url() -> Iterator[str]:
 
 
 def _readout_off(sampler: IQMSampler) -> IQMSampler:
-    """Make every circuit ``sampler`` submits ask the emulator to skip readout error."""
-    submit = sampler.connection.submit
-
-    def stamped(natives: Any, *args: Any, **kwargs: Any) -> Any:
-        off = [
-            attrs.evolve(c, metadata={**c.metadata, "emulator_noise": {"readout": False}})
-            for c in natives
-        ]
-        return submit(off, *args, **kwargs)
-
-    sampler.connection.submit = stamped  # type: ignore[method-assign]
+    readout_off(sampler.connection)
     return sampler
 
 

@@ -13,11 +13,11 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
 import numpy as np
 import pytest
 
 qml = pytest.importorskip("pennylane")
+from _readout import GARNET_CHAIN, readout_off  # noqa: E402
 from pennylane import numpy as pnp  # noqa: E402
 
 from iqm_bridge.adapters.pennylane import IQMDevice  # noqa: E402
@@ -26,8 +26,7 @@ from iqm_bridge.core.errors import ConfigurationError  # noqa: E402
 from iqm_bridge.core.mitigation import ReadoutErrors, expectation  # noqa: E402
 from iqm_bridge.core.readout import served_errors  # noqa: E402
 
-# a path of coupled garnet qubits: a CNOT chain along it needs no routing
-CHAIN = ("QB1", "QB2", "QB5", "QB6", "QB7", "QB12", "QB11", "QB10", "QB9", "QB8")
+CHAIN = GARNET_CHAIN
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +38,7 @@ def noisy_url() -> Iterator[str]:
 
 
 def _readout_off(dev: IQMDevice) -> IQMDevice:
-    """Make ``dev`` ask the emulator to skip readout error on every circuit it submits."""
-    submit = dev.connection.submit
-
-    def stamped(natives: Any, *args: Any, **kwargs: Any) -> Any:
-        off = [
-            attrs.evolve(c, metadata={**c.metadata, "emulator_noise": {"readout": False}})
-            for c in natives
-        ]
-        return submit(off, *args, **kwargs)
-
-    dev.connection.submit = stamped  # type: ignore[method-assign]
+    readout_off(dev.connection)
     return dev
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
 
-import attrs
 import pytest
+from _readout import GARNET_CHAIN
+from _readout import readout_off as stamp_readout_off
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from iqm_bridge.adapters.qiskit import EstimatorV2, IQMBackend, IQMProvider, SamplerV2
 
-CHAIN = ("QB1", "QB2", "QB5", "QB6", "QB7", "QB12", "QB11", "QB10", "QB9", "QB8")
+CHAIN = GARNET_CHAIN
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +33,7 @@ def noisy_url() -> Iterator[str]:
 def _backend(url: str, readout_off: bool = False) -> IQMBackend:
     backend = IQMProvider(url, journal=None).get_backend()
     if readout_off:
-        submit = backend.connection.submit
-
-        def stamped(natives: Any, *args: Any, **kwargs: Any) -> Any:
-            off = [
-                attrs.evolve(c, metadata={**c.metadata, "emulator_noise": {"readout": False}})
-                for c in natives
-            ]
-            return submit(off, *args, **kwargs)
-
-        backend.connection.submit = stamped  # type: ignore[method-assign]
+        stamp_readout_off(backend.connection)
     return backend
 
 

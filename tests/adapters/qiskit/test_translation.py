@@ -166,9 +166,7 @@ def test_memory_and_counts_match_a_per_shot_reference() -> None:
         )  # fmt: skip
         rows = table.tolist()
         hexes = [hex(int("".join(map(str, row[::-1])), 2)) for row in rows]
-        strings = [
-            f"{row[width - 1]} " + "".join(map(str, row[: width - 1][::-1])) for row in rows
-        ]
+        strings = [f"{row[width - 1]} " + "".join(map(str, row[: width - 1][::-1])) for row in rows]
         assert result.results[0].data.memory == hexes
         assert result.get_memory() == strings
         assert result.get_counts() == dict(Counter(strings))

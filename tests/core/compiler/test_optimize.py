@@ -39,19 +39,27 @@ def test_zxz_angles_reconstruct(a: float, t: float, b: float) -> None:
 
 
 def test_single_qubit_run_becomes_one_prx() -> None:
-    c = lower(Circuit.from_operations(
-        [Gate("h", ("a",)), Gate("t", ("a",)), Gate("sx", ("a",)), Gate("ry", ("a",), (0.3,))]
-    ))
+    c = lower(
+        Circuit.from_operations(
+            [Gate("h", ("a",)), Gate("t", ("a",)), Gate("sx", ("a",)), Gate("ry", ("a",), (0.3,))]
+        )
+    )
     fused, frames = fuse(c)
     assert _gates(fused, "prx") == 1
     assert_equivalent(c, _Result(fused, frames, {"a": "a"}))
 
 
 def test_z_rotations_pass_through_cz_and_final_z_is_dropped() -> None:
-    c = lower(Circuit.from_operations([
-        Gate("rz", ("a",), (0.4,)), Gate("cz", ("a", "b")), Gate("rz", ("a",), (0.2,)),
-        Gate("rz", ("b",), (1.1,)),
-    ]))
+    c = lower(
+        Circuit.from_operations(
+            [
+                Gate("rz", ("a",), (0.4,)),
+                Gate("cz", ("a", "b")),
+                Gate("rz", ("a",), (0.2,)),
+                Gate("rz", ("b",), (1.1,)),
+            ]
+        )
+    )
     fused, frames = fuse(c)
     assert [op.name for op in fused.operations] == ["cz"]
     assert set(frames) == {"a", "b"}
@@ -59,11 +67,17 @@ def test_z_rotations_pass_through_cz_and_final_z_is_dropped() -> None:
 
 
 def test_inverse_pairs_cancel() -> None:
-    c = Circuit.from_operations([
-        Gate("cz", ("a", "b")), Gate("cz", ("b", "a")),
-        Gate("move", ("a", "CR1")), Gate("move", ("a", "CR1")),
-        Gate("cz", ("a", "b")), Gate("prx", ("a",), (0.3, 0.0)), Gate("cz", ("a", "b")),
-    ])
+    c = Circuit.from_operations(
+        [
+            Gate("cz", ("a", "b")),
+            Gate("cz", ("b", "a")),
+            Gate("move", ("a", "CR1")),
+            Gate("move", ("a", "CR1")),
+            Gate("cz", ("a", "b")),
+            Gate("prx", ("a",), (0.3, 0.0)),
+            Gate("cz", ("a", "b")),
+        ]
+    )
     fused, _ = cancel_and_fuse(c)
     assert _gates(fused, "move") == 0
     assert _gates(fused, "cz") == 2  # a pulse between two CZs keeps them
@@ -76,11 +90,21 @@ def test_cx_cx_cancels_after_lowering() -> None:
 
 
 def test_frame_survives_measurement_and_resets_with_reset() -> None:
-    c = lower(Circuit.from_operations([
-        Gate("h", ("a",)), Gate("rz", ("a",), (0.9,)), Measure(("a",), "m1"),
-        Gate("h", ("a",)), Measure(("a",), "m2"),
-        Gate("rz", ("b",), (0.5,)), Reset(("b",)), Gate("h", ("b",)), Measure(("b",), "m3"),
-    ]))
+    c = lower(
+        Circuit.from_operations(
+            [
+                Gate("h", ("a",)),
+                Gate("rz", ("a",), (0.9,)),
+                Measure(("a",), "m1"),
+                Gate("h", ("a",)),
+                Measure(("a",), "m2"),
+                Gate("rz", ("b",), (0.5,)),
+                Reset(("b",)),
+                Gate("h", ("b",)),
+                Measure(("b",), "m3"),
+            ]
+        )
+    )
     fused, _ = cancel_and_fuse(c)
     want, got = distribution(c), distribution(fused)
     for k in set(want) | set(got):
@@ -88,12 +112,19 @@ def test_frame_survives_measurement_and_resets_with_reset() -> None:
 
 
 def test_conditional_prx_sees_the_pending_frame() -> None:
-    c = lower(Circuit.from_operations([
-        Gate("h", ("a",)), Measure(("a",), "m"),
-        Gate("rz", ("b",), (0.7,)), Gate("ry", ("b",), (0.4,)),
-        Conditional(Gate("prx", ("b",), (1.0, 0.2)), "m"),
-        Gate("h", ("b",)), Measure(("b",), "out"),
-    ]))
+    c = lower(
+        Circuit.from_operations(
+            [
+                Gate("h", ("a",)),
+                Measure(("a",), "m"),
+                Gate("rz", ("b",), (0.7,)),
+                Gate("ry", ("b",), (0.4,)),
+                Conditional(Gate("prx", ("b",), (1.0, 0.2)), "m"),
+                Gate("h", ("b",)),
+                Measure(("b",), "out"),
+            ]
+        )
+    )
     fused, _ = cancel_and_fuse(c)
     want, got = distribution(c), distribution(fused)
     for k in set(want) | set(got):
@@ -102,22 +133,38 @@ def test_conditional_prx_sees_the_pending_frame() -> None:
 
 def test_symbolic_angles_stay_affine() -> None:
     t = Parameter("t")
-    c = lower(Circuit.from_operations([
-        Gate("rz", ("a",), (t,)), Gate("h", ("a",)), Gate("rx", ("a",), (t * 2,)),
-        Gate("cz", ("a", "b")), Gate("rz", ("a",), (t,)), Gate("h", ("a",)),
-    ]))
+    c = lower(
+        Circuit.from_operations(
+            [
+                Gate("rz", ("a",), (t,)),
+                Gate("h", ("a",)),
+                Gate("rx", ("a",), (t * 2,)),
+                Gate("cz", ("a", "b")),
+                Gate("rz", ("a",), (t,)),
+                Gate("h", ("a",)),
+            ]
+        )
+    )
     fused, frames = cancel_and_fuse(c)
     for value in (0.0, 0.3, -2.0):
         bound = fused.bind({"t": value})
-        res = _Result(bound, {q: f.bind({"t": value}) if hasattr(f, "bind") else f
-                              for q, f in frames.items()}, {"a": "a", "b": "b"})
+        res = _Result(
+            bound,
+            {q: f.bind({"t": value}) if hasattr(f, "bind") else f for q, f in frames.items()},
+            {"a": "a", "b": "b"},
+        )
         assert_equivalent(c.bind({"t": value}), res)
 
 
 def test_elide_swaps_relabels_later_operations() -> None:
-    c = Circuit.from_operations([
-        Gate("x", ("a",)), Gate("swap", ("a", "b")), Gate("h", ("a",)), Measure(("a", "b"), "m"),
-    ])
+    c = Circuit.from_operations(
+        [
+            Gate("x", ("a",)),
+            Gate("swap", ("a", "b")),
+            Gate("h", ("a",)),
+            Measure(("a", "b"), "m"),
+        ]
+    )
     out, where = elide_swaps(c)
     assert where == {"a": "b", "b": "a"}
     assert out.operations[1] == Gate("h", ("b",))

@@ -41,16 +41,19 @@ def symbolic_circuits(draw: st.DrawFn) -> Circuit:
     ops = []
     for _ in range(draw(st.integers(1, 25))):
         name = draw(st.sampled_from(ONE_PARAM + FIXED + ["u", "prx"]))
-        arity = 2 if name in {"cp", "crz", "crx", "cry", "rzz", "rxx", "ryy", "cx", "cz",
-                              "swap", "iswap", "cy"} else 1
+        arity = (
+            2
+            if name
+            in {"cp", "crz", "crx", "cry", "rzz", "rxx", "ryy", "cx", "cz", "swap", "iswap", "cy"}
+            else 1
+        )
         qubits = tuple(draw(st.permutations(names))[:arity])
         nparams = {"u": 3, "prx": 2}.get(name, 1 if name in ONE_PARAM else 0)
         params = []
         for _ in range(nparams):
             if draw(st.booleans()):
                 p = draw(st.sampled_from(PARAMS))
-                params.append(p * draw(st.sampled_from([1.0, -2.0, 0.5])) + draw(
-                    st.floats(-1, 1)))
+                params.append(p * draw(st.sampled_from([1.0, -2.0, 0.5])) + draw(st.floats(-1, 1)))
             else:
                 params.append(draw(st.floats(-3, 3)))
         ops.append(Gate(name, qubits, tuple(params)))
@@ -77,11 +80,17 @@ def test_bind_equals_compiling_the_bound_circuit(
 
 def test_template_with_measurement_and_conditional() -> None:
     t = Parameter("t")
-    circuit = Circuit.from_operations([
-        Gate("ry", ("a",), (t,)), Gate("cx", ("a", "b")), Gate("rz", ("b",), (t * 2,)),
-        Measure(("a",), "mid"), Conditional(Gate("prx", ("b",), (t, 0.3)), "mid"),
-        Gate("ry", ("b",), (-t,)), Measure(("a", "b"), "out"),
-    ])
+    circuit = Circuit.from_operations(
+        [
+            Gate("ry", ("a",), (t,)),
+            Gate("cx", ("a", "b")),
+            Gate("rz", ("b",), (t * 2,)),
+            Measure(("a",), "mid"),
+            Conditional(Gate("prx", ("b",), (t, 0.3)), "mid"),
+            Gate("ry", ("b",), (-t,)),
+            Measure(("a", "b"), "out"),
+        ]
+    )
     template = get_template(circuit, LATTICE)
     for value in (0.0, 0.7, -2.1):
         assert_same_distribution(circuit.bind({"t": value}), template.bind_result({"t": value}))

@@ -104,8 +104,9 @@ def test_token_over_plain_http_to_a_remote_host_warns() -> None:
 
 def test_no_url_starts_the_embedded_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IQM_SERVER_URL", raising=False)
-    monkeypatch.setenv("IQM_BRIDGE_EMULATOR_NOISE", os.environ.get("IQM_BRIDGE_EMULATOR_NOISE",
-                                                                   "off"))
+    monkeypatch.setenv(
+        "IQM_BRIDGE_EMULATOR_NOISE", os.environ.get("IQM_BRIDGE_EMULATOR_NOISE", "off")
+    )
     conn = Connection(journal=None)
     assert conn.url.startswith("http://127.0.0.1:")
     res = run(conn, [ghz(2)], RunOptions(shots=20)).result()[0]
