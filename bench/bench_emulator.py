@@ -99,19 +99,11 @@ BENCHMARKS = [
 # circuits (already in Aer's gate set: r and cz), with the same Pauli noise where noisy.
 
 
-def _tree(machine: str) -> tuple[list[str], list[tuple[str, str]]]:
+def _tree(machine: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Qubits in breadth-first order from QB1 and the spanning tree's edges."""
     from iqm_bridge.emulator import get_machine
 
-    edges = [tuple(e) for e in get_machine(machine).device.coupling_edges]
-    seen, order, tree = {"QB1"}, ["QB1"], []
-    for node in order:
-        for a, b in edges:
-            for x, y in ((a, b), (b, a)):
-                if x == node and y not in seen:
-                    seen.add(y)
-                    order.append(y)
-                    tree.append((x, y))
-    return order, tree
+    return get_machine(machine).device.spanning_tree("QB1")
 
 
 def _ghz_ops(qubits: list[str], tree: list[tuple[str, str]]) -> list[tuple]:
@@ -147,8 +139,7 @@ def _iqm_circuit(name: str, ops: list, qubits: list[str]):  # noqa: ANN202
     from iqm.iqm_client import Circuit, CircuitOperation
 
     inst = [
-        CircuitOperation(k, t, {"angle": a, "phase": p} if k == "prx" else {})
-        for k, t, a, p in ops
+        CircuitOperation(k, t, {"angle": a, "phase": p} if k == "prx" else {}) for k, t, a, p in ops
     ]
     inst.append(CircuitOperation("measure", tuple(qubits), {"key": "m"}))
     return Circuit(name=name, instructions=tuple(inst), metadata={})

@@ -35,8 +35,6 @@ import contextlib
 import pathlib
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -44,7 +42,13 @@ import numpy as np
 from _common import Figure, bare_http_job, interleaved_medians
 
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "tests" / "reliability"))
-from _rel import check_x_ghz, server_process, x_ghz_circuit  # noqa: E402
+from _rel import (  # noqa: E402
+    check_x_ghz,
+    concurrent_jobs,
+    server_process,
+    x_ghz_circuit,
+    x_ghz_jobs,
+)
 
 MODES = ("hold", "queued")
 POLL = 0.01
@@ -179,68 +183,6 @@ def batch96_6q_step() -> list[Figure]:
 # ------------------------------------------------------------------------------------- load
 
 
-def _load(url: str, clients: int, jobs: int, make: Callable[[int], Callable[[], None]]) -> dict:
-    """``clients`` threads each running ``jobs`` jobs in turn; ``make(i)`` builds thread i's
-    one-job function (its own connection), called before the common start."""
-    latencies: list[float] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
-
-    def client(index: int) -> None:
-        try:
-            once = make(index)
-            start.wait(timeout=120)
-            for _ in range(jobs):
-                t0 = time.perf_counter()
-                once()
-                dt = time.perf_counter() - t0
-                with lock:
-                    latencies.append(dt)
-        except BaseException as exc:  # collected and re-raised below
-            with lock:
-                errors.append(exc)
-            start.abort()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait(timeout=120)
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join(timeout=600)
-    elapsed = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
-    if any(t.is_alive() for t in threads):
-        raise RuntimeError("a load client hung")
-    lat = np.array(latencies)
-    return {
-        "seconds_per_job": elapsed / len(lat),
-        "p50": float(np.percentile(lat, 50)),
-        "p99": float(np.percentile(lat, 99)),
-    }
-
-
-def _ours_load_client(url: str) -> Callable[[int], Callable[[], None]]:
-    from iqm_bridge.core import prepare
-    from iqm_bridge.core.options import RunOptions
-    from iqm_bridge.core.submit import Connection
-
-    def make(index: int) -> Callable[[], None]:
-        conn = Connection(url, journal=None)
-        (native,) = prepare([x_ghz_circuit(f"t{index}")], conn.device)
-        options = RunOptions(shots=8)
-
-        def once() -> None:
-            (result,) = conn.submit([native], options).result(timeout=120)
-            check_x_ghz(result.bits.memory())
-
-        return once
-
-    return make
-
-
 def _anchor_load_client(url: str) -> Callable[[int], Callable[[], None]]:
     from iqm.iqm_client import IQMClient
 
@@ -278,8 +220,8 @@ def load_32x20() -> list[Figure]:
             order = ["ours", "anchor"] if mode == "hold" else ["anchor", "ours"]
             runs = {}
             for who in order:
-                make = (_ours_load_client if who == "ours" else _anchor_load_client)(server.url)
-                runs[who] = _load(server.url, 32, 20, make)
+                make = (x_ghz_jobs if who == "ours" else _anchor_load_client)(server.url)
+                runs[who] = concurrent_jobs(32, 20, make)
         ours, anchor = runs["ours"], runs["anchor"]
         against = f"IQMClient per thread, 10 ms polling, same emulator process ({mode})"
         for key, label in (("seconds_per_job", "seconds_per_job"), ("p50", "p50"), ("p99", "p99")):

@@ -288,6 +288,36 @@ class Device:
                     edges.add((a, b))
         return tuple(sorted(edges))
 
+    def spanning_tree(
+        self, root: str | None = None
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """A breadth-first spanning tree over :attr:`coupling_edges`, from ``root`` (default:
+        the first qubit).
+
+        Returns:
+            The components reached, in breadth-first order, and the tree's edges as
+            (parent, child) pairs in the same order: a GHZ state spreads along them with one
+            two-qubit gate per edge.
+
+        Raises:
+            ValueError: ``root`` is not a component of this device.
+        """
+        start = self.qubits[0] if root is None else root
+        if not self.has_component(start):
+            raise ValueError(f"{start!r} is not a qubit or resonator of {self.name}")
+        neighbours: dict[str, list[str]] = {}
+        for a, b in self.coupling_edges:
+            neighbours.setdefault(a, []).append(b)
+            neighbours.setdefault(b, []).append(a)
+        order, tree, seen = [start], [], {start}
+        for node in order:
+            for other in neighbours.get(node, ()):
+                if other not in seen:
+                    seen.add(other)
+                    order.append(other)
+                    tree.append((node, other))
+        return tuple(order), tuple(tree)
+
     def qubit_index(self, name: str) -> int:
         """Index of a component: qubits in server order, then resonators."""
         order = self.qubits + self.resonators

@@ -14,6 +14,7 @@ from _cli_helpers import (
     cli_command,
     invoke,
 )
+from _process import stop_process
 
 
 @pytest.fixture
@@ -31,12 +32,7 @@ def served() -> Iterator[str]:
         assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
 
 
 @pytest.mark.slow

@@ -43,3 +43,30 @@ def test_durations_by_locus_either_order_or_median() -> None:
     assert cal.duration("cz", ("QB9", "QB8")) == pytest.approx(6e-8)  # the median of 4 and 6
     assert cal.duration("prx") == pytest.approx(2e-8)
     assert cal.duration("move") is None
+
+
+def test_spanning_tree_reaches_every_qubit_once_over_real_couplers() -> None:
+    from _devices import GARNET_EDGES, lattice_device
+
+    from iqm_bridge.core.compiler.coupling import coupling_map
+
+    device = lattice_device()
+    order, tree = device.spanning_tree("QB5")
+    assert order[0] == "QB5" and sorted(order) == sorted(device.qubits)
+    assert len(tree) == len(order) - 1
+    couplers = {frozenset((f"QB{a}", f"QB{b}")) for a, b in GARNET_EDGES}
+    reached = {"QB5"}
+    for parent, child in tree:  # each edge is a coupler, from a reached qubit to a new one
+        assert frozenset((parent, child)) in couplers
+        assert parent in reached and child not in reached
+        reached.add(child)
+    # breadth first: a qubit's depth in the tree is its coupling distance from the root
+    depth = {"QB5": 0}
+    for parent, child in tree:
+        depth[child] = depth[parent] + 1
+    assert depth["QB1"] == 2 and depth["QB20"] == 4  # QB5-QB4-QB1; QB5-QB10-QB15-QB16-QB20
+    cmap = coupling_map(device)
+    root = cmap.index["QB5"]
+    assert all(depth[q] == cmap.dist[root][cmap.index[q]] for q in device.qubits)
+    with pytest.raises(ValueError, match="QB99"):
+        device.spanning_tree("QB99")

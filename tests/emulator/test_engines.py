@@ -177,18 +177,8 @@ def _ghz(qubits: list[str], couplers: list[tuple[str, str]]) -> list:
     return [*out, measure("m", *qubits)]
 
 
-def _emerald_tree() -> tuple[list[str], list[tuple[str, str]]]:
-    device = get_machine("emerald").device
-    edges = [tuple(e) for e in device.coupling_edges]
-    seen, order, tree = {"QB1"}, ["QB1"], []
-    for node in order:
-        for a, b in edges:
-            for x, y in ((a, b), (b, a)):
-                if x == node and y not in seen:
-                    seen.add(y)
-                    order.append(y)
-                    tree.append((x, y))
-    return order, tree
+def _emerald_tree() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    return get_machine("emerald").device.spanning_tree("QB1")
 
 
 def test_engine_choice_follows_the_circuit() -> None:

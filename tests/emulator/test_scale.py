@@ -29,25 +29,17 @@ import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _emulator_helpers import cz, job_body, measure, prx  # noqa: E402
+from _process import stop_process  # noqa: E402
 
 API = "/api/v1"
 pytestmark = pytest.mark.slow
 
 
-def _tree(machine: str) -> tuple[list[str], list[tuple[str, str]]]:
+def _tree(machine: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """Qubits in breadth-first order from QB1 and the spanning tree's edges."""
     from iqm_bridge.emulator import get_machine
 
-    edges = [tuple(e) for e in get_machine(machine).device.coupling_edges]
-    seen, order, tree = {"QB1"}, ["QB1"], []
-    for node in order:
-        for a, b in edges:
-            for x, y in ((a, b), (b, a)):
-                if x == node and y not in seen:
-                    seen.add(y)
-                    order.append(y)
-                    tree.append((x, y))
-    return order, tree
+    return get_machine(machine).device.spanning_tree("QB1")
 
 
 def _ghz(qubits: list[str], tree: list[tuple[str, str]]) -> list:
@@ -282,5 +274,4 @@ def test_million_shot_jobs_complete_or_are_refused_within_2_gb(tmp_path: pathlib
         print(f"server peak RSS {peak / 1e6:.0f} MB; (circuits, status, seconds): {answers}")
         assert peak < 2_000_000_000, (peak, answers)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process(server, timeout=30)

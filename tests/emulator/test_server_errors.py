@@ -28,6 +28,7 @@ from iqm_bridge.emulator import Emulator, Limits
 # tests may run with --import-mode=importlib, which puts no test folder on sys.path
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _emulator_helpers import measure, prx  # noqa: E402
+from _process import stop_process  # noqa: E402
 
 API = "/api/v1"
 
@@ -387,12 +388,7 @@ def serve_process() -> Iterator[Any]:
 
     yield start
     for proc in started:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc)
 
 
 @pytest.mark.slow

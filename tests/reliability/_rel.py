@@ -9,8 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -114,19 +115,17 @@ def server_process(
         server.kill()
 
 
-def load_run(url: str, clients: int, jobs_per_client: int, shots: int = 8) -> dict[str, float]:
-    """``clients`` threads, each with its own connection, each running ``jobs_per_client``
-    jobs one after another; every result is checked.
+def concurrent_jobs(
+    clients: int, jobs: int, make: Callable[[int], Callable[[], None]], join_timeout: float = 600
+) -> dict[str, float]:
+    """``clients`` threads each running ``jobs`` jobs one after another.
+
+    ``make(i)`` builds thread i's one-job function (with its own connection) before the common
+    start, so connecting is outside the timings.
 
     Returns:
-        jobs, seconds, throughput (jobs/s), and p50/p99 job latency (submit to result) in s.
+        jobs, seconds, throughput (jobs/s), seconds_per_job, and p50/p99 job latency (s).
     """
-    import threading
-
-    from iqm_bridge.core import prepare
-    from iqm_bridge.core.options import RunOptions
-    from iqm_bridge.core.submit import Connection
-
     latencies: list[float] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -134,17 +133,15 @@ def load_run(url: str, clients: int, jobs_per_client: int, shots: int = 8) -> di
 
     def client(index: int) -> None:
         try:
-            conn = Connection(url, journal=None)
-            (native,) = prepare([x_ghz_circuit(f"t{index}")], conn.device)
+            once = make(index)
             start.wait(timeout=120)
-            for _ in range(jobs_per_client):
+            for _ in range(jobs):
                 t0 = time.perf_counter()
-                (result,) = conn.submit([native], RunOptions(shots=shots)).result(timeout=120)
+                once()
                 dt = time.perf_counter() - t0
-                check_x_ghz(result.bits.memory())
                 with lock:
                     latencies.append(dt)
-        except BaseException as exc:  # collected and re-raised by the caller
+        except BaseException as exc:  # collected and re-raised below
             with lock:
                 errors.append(exc)
             start.abort()
@@ -155,16 +152,39 @@ def load_run(url: str, clients: int, jobs_per_client: int, shots: int = 8) -> di
     start.wait(timeout=120)
     t0 = time.perf_counter()
     for t in threads:
-        t.join(timeout=300)
+        t.join(timeout=join_timeout)
     elapsed = time.perf_counter() - t0
     if errors:
         raise errors[0]
-    assert not any(t.is_alive() for t in threads), "a load client hung"
-    lat = np.sort(np.array(latencies))
+    if any(t.is_alive() for t in threads):
+        raise RuntimeError("a load client hung")
+    lat = np.array(latencies)
     return {
         "jobs": float(len(lat)),
         "seconds": elapsed,
         "throughput": len(lat) / elapsed,
+        "seconds_per_job": elapsed / len(lat),
         "p50": float(np.percentile(lat, 50)),
         "p99": float(np.percentile(lat, 99)),
     }
+
+
+def x_ghz_jobs(url: str, shots: int = 8) -> Callable[[int], Callable[[], None]]:
+    """A ``make`` for :func:`concurrent_jobs`: each thread its own connection, each job one
+    X-GHZ circuit whose every result is checked."""
+    from iqm_bridge.core import prepare
+    from iqm_bridge.core.options import RunOptions
+    from iqm_bridge.core.submit import Connection
+
+    def make(index: int) -> Callable[[], None]:
+        conn = Connection(url, journal=None)
+        (native,) = prepare([x_ghz_circuit(f"t{index}")], conn.device)
+        options = RunOptions(shots=shots)
+
+        def once() -> None:
+            (result,) = conn.submit([native], options).result(timeout=120)
+            check_x_ghz(result.bits.memory())
+
+        return once
+
+    return make

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _rel import load_run, server_process  # noqa: E402
+from _rel import concurrent_jobs, server_process, x_ghz_jobs  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -20,7 +20,7 @@ JOBS = 20
 
 def test_32_clients_x_20_jobs(tmp_path: pathlib.Path) -> None:
     with server_process(tmp_path / "jobs.sqlite3") as server:
-        figures = load_run(server.url, CLIENTS, JOBS)
+        figures = concurrent_jobs(CLIENTS, JOBS, x_ghz_jobs(server.url), join_timeout=300)
     assert figures["jobs"] == CLIENTS * JOBS
     print(
         f"\nload {CLIENTS}x{JOBS}: {figures['jobs']:.0f} jobs in {figures['seconds']:.1f} s, "
