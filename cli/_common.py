@@ -101,7 +101,9 @@ def us(value: float | None) -> str | None:
     return None if value is None else f"{value * 1e6:.1f}"
 
 
-def check_token_transport(url: str | None, token: str | None, insecure: bool) -> None:
+def check_token_transport(
+    url: str | None, token: str | None, insecure: bool, tokens_file: str | None = None
+) -> None:
     """Refuse to send a token over plain http to another machine unless ``--insecure``.
 
     Raises:
@@ -111,7 +113,7 @@ def check_token_transport(url: str | None, token: str | None, insecure: bool) ->
         return
     from iqm_bridge.core.submit.connection import insecure_token_host
 
-    host = insecure_token_host(url, token)
+    host = insecure_token_host(url, token, tokens_file)
     if host is not None and not insecure:
         raise ConfigurationError(
             f"refusing to send the API token over plain http to {host}: anyone on the way "
@@ -150,7 +152,7 @@ class Credentials:
     def check(self, url: str | None) -> None:
         """Refuse plain-http token transport to ``url`` unless ``--insecure`` (see
         :func:`check_token_transport`)."""
-        check_token_transport(url, self.token, self.insecure)
+        check_token_transport(url, self.token, self.insecure, self.tokens_file)
 
     def or_(self, fallback: Credentials) -> Credentials:
         """These credentials, with what they leave unset taken from ``fallback``."""

@@ -123,7 +123,7 @@ class Connection:
         self.cancel_on_interrupt = cancel_on_interrupt
         self._device: Device | None = None
         self._idempotent: bool | None = None
-        _warn_insecure(url, token)
+        _warn_insecure(url, token, tokens_file)
 
     def __repr__(self) -> str:
         qc = self._transport.quantum_computer
@@ -448,9 +448,9 @@ class Connection:
         return Job(self._context(), tuple(parts), RunOptions(shots=shots or 1))
 
 
-def _warn_insecure(url: str, token: str | None) -> None:
+def _warn_insecure(url: str, token: str | None, tokens_file: str | None = None) -> None:
     """Warn when a token would travel in clear text to a host that is not this machine."""
-    if insecure_token_host(url, token) is not None:
+    if insecure_token_host(url, token, tokens_file) is not None:
         import warnings
         from urllib.parse import urlsplit
 
@@ -460,11 +460,16 @@ def _warn_insecure(url: str, token: str | None) -> None:
         )
 
 
-def insecure_token_host(url: str, token: str | None) -> str | None:
-    """The host a token would reach over plain http, unless it is this machine; else None."""
+def insecure_token_host(
+    url: str, token: str | None, tokens_file: str | None = None
+) -> str | None:
+    """The host a token (given, or from ``IQM_TOKEN``, a tokens file or ``IQM_TOKENS_FILE``)
+    would reach over plain http, unless it is this machine; else None."""
     from urllib.parse import urlsplit
 
-    has_token = token is not None or bool(os.environ.get("IQM_TOKEN"))
+    has_token = any(
+        (token, os.environ.get("IQM_TOKEN"), tokens_file, os.environ.get("IQM_TOKENS_FILE"))
+    )
     parts = urlsplit(url)
     if has_token and parts.scheme == "http" and parts.hostname not in _LOOPBACK:
         return parts.hostname or url

@@ -160,6 +160,8 @@ def test_a_token_is_not_sent_over_plain_http_to_another_host(
         ("machines", "--url", remote, "--token", "T"),
         ("machines", "show", "garnet", "--url", remote, "--token", "T"),
         ("run", "nothing.qasm", "--url", remote, "--token", "T"),
+        ("machines", "--url", remote, "--tokens-file", "tokens.json"),
+        ("jobs", "show", "0" * 32, "--url", remote, "--tokens-file", "tokens.json"),
     ):
         assert_clean_error(invoke(*args), "plain http", "192.0.2.10", "--insecure")
     assert sent == []
