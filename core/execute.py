@@ -335,9 +335,7 @@ class Executor:
         return natives_for(program, self.device, level=self.level, seed=self.seed)
 
     # ----------------------------------------------------------------------------- running
-    def prepare(
-        self, programs: Sequence[Program], options: RunOptions | None = None
-    ) -> Prepared:
+    def prepare(self, programs: Sequence[Program], options: RunOptions | None = None) -> Prepared:
         """Every decision for one call, without sending anything: the native circuits, how to
         read them, and the options of the one job they make.
 
@@ -393,9 +391,7 @@ class Executor:
                 raise
             return ReadoutPlan(qubits, None)
 
-    def submit(
-        self, programs: Sequence[Program], options: RunOptions | None = None
-    ) -> Batch:
+    def submit(self, programs: Sequence[Program], options: RunOptions | None = None) -> Batch:
         """Compile what needs it and submit every program's circuits as one job.
 
         Args:
@@ -420,9 +416,7 @@ class Executor:
         )
         return Batch(job, p.sizes, p.readout)
 
-    def job_definition(
-        self, programs: Sequence[Program], options: RunOptions | None = None
-    ) -> Any:
+    def job_definition(self, programs: Sequence[Program], options: RunOptions | None = None) -> Any:
         """The job :meth:`submit` would send (one job: ``max_circuits`` is not applied), as
         iqm-client's ``CircuitJobDefinition``, without sending it."""
         p = self.prepare(programs, options)
@@ -464,9 +458,7 @@ class Batch:
         readout: the readout-mitigation plan of the call, if it asked for one.
     """
 
-    def __init__(
-        self, job: Job, sizes: Sequence[int], readout: ReadoutPlan | None = None
-    ) -> None:
+    def __init__(self, job: Job, sizes: Sequence[int], readout: ReadoutPlan | None = None) -> None:
         self.job = job
         self.sizes = tuple(sizes)
         self.readout = readout

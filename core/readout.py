@@ -152,9 +152,7 @@ def calibration_circuits(qubits: Sequence[str]) -> tuple[Circuit, Circuit, KeyMa
     return zeros, ones, keymap
 
 
-def column_errors(
-    errors: ReadoutErrors, columns: Sequence[str | None]
-) -> ReadoutErrors | None:
+def column_errors(errors: ReadoutErrors, columns: Sequence[str | None]) -> ReadoutErrors | None:
     """Per-column readout errors of a result whose column ``j`` was read on ``columns[j]``.
 
     A qubit read into several columns appears once per column (labelled ``QB1``, ``QB1#2``,

@@ -150,9 +150,7 @@ class Template:
                 ops[pos] = new
         return self.result.circuit.with_operations(ops)
 
-    def bind_result(
-        self, values: Mapping[str, float] | Sequence[float] | _Array
-    ) -> CompileResult:
+    def bind_result(self, values: Mapping[str, float] | Sequence[float] | _Array) -> CompileResult:
         """Like :meth:`bind`, wrapped as a :class:`CompileResult` with this template's layouts."""
         return CompileResult(
             self.bind(values), self.initial_layout, self.final_layout, self.result.report

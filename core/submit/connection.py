@@ -314,16 +314,12 @@ class Connection:
             return
         try:
             qc = self._transport.quantum_computer or self.quantum_computer
-            self.journal.record(
-                job_id, self._journal_url, qc, num_circuits, shots, label, status
-            )
+            self.journal.record(job_id, self._journal_url, qc, num_circuits, shots, label, status)
         except (JournalBusyError, OSError, IQMBridgeError) as exc:
             # a full disk or a busy journal must not lose the job id: say it loudly
             logger.error("could not write job %s to the journal %s: %s", job_id, self.journal, exc)
 
-    def job_definition(
-        self, circuits: Sequence[Circuit], options: RunOptions | None = None
-    ) -> Any:
+    def job_definition(self, circuits: Sequence[Circuit], options: RunOptions | None = None) -> Any:
         """iqm-client's ``CircuitJobDefinition`` for native circuits, without sending it."""
         opts = options or RunOptions()
         opts.check()
@@ -460,9 +456,7 @@ def _warn_insecure(url: str, token: str | None, tokens_file: str | None = None) 
         )
 
 
-def insecure_token_host(
-    url: str, token: str | None, tokens_file: str | None = None
-) -> str | None:
+def insecure_token_host(url: str, token: str | None, tokens_file: str | None = None) -> str | None:
     """The host a token (given, or from ``IQM_TOKEN``, a tokens file or ``IQM_TOKENS_FILE``)
     would reach over plain http, unless it is this machine; else None."""
     from urllib.parse import urlsplit

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["from_iqm_circuit", "from_wire_dict", "to_iqm_circuit"]
 
 
-
 def _angle(gate: Gate, index: int) -> float:
     value = gate.params[index]
     if isinstance(value, Expression):
