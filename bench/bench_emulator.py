@@ -10,7 +10,8 @@ GHZ-20 (Aer's stabilizer method with the same Pauli errors as circuit instructio
 readout errors), and a noisy 4-qubit, 50-circuit, 4,000-shot VQE step (Aer's density-matrix
 method, same noise). Inside ours' timer: everything the user pays for, from serialising the
 job to parsed results (through ``IQMClient``, or for the VQE step through plain HTTP with
-iqm-client's job model and ``json.loads``, as the SDK's Connection reads results); outside it:
+iqm-client's job model, then the SDK's own result path: the core's ``parse_measurements`` and
+``KeyMap.bits`` to one bit array per circuit); outside it:
 starting the emulator and building the circuits. Inside the anchor's timer: Aer's
 ``run(...).result()``; outside it: building the circuits and the noise model.
 """
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 from _common import Figure, median_time
+
+_AER = "qiskit-aer %s method run(...).result(), same circuits; ours through the emulator's HTTP"
 
 
 def _random_native(
@@ -61,7 +64,14 @@ def simulator_vs_aer() -> Figure:
 
     ours = median_time(lambda: run_circuit(circuit, shots, rng), repeat=5)
     anchor = median_time(lambda: aer.run(qc, shots=shots).result(), repeat=5)
-    return Figure("emulator.sim_20q_d20_10k_vs_aer", ours, anchor, 1.5, "s")
+    return Figure(
+        "emulator.sim_20q_d20_10k_vs_aer",
+        ours,
+        anchor,
+        1.5,
+        "s",
+        against="qiskit-aer statevector run(...).result(), same circuit (ours: our simulator)",
+    )
 
 
 def noisy_ghz_vs_fake_garnet() -> Figure:
@@ -83,7 +93,14 @@ def noisy_ghz_vs_fake_garnet() -> Figure:
         backend = IQMProvider(url).get_backend()
         ours = median_time(lambda: backend.run(transpiled, shots=4000).result(), repeat=5)
     anchor = median_time(lambda: fake.run(transpiled, shots=4000).result(), repeat=5)
-    return Figure("emulator.noisy_ghz10_4k_vs_fake_garnet", ours, anchor, 0.5, "s")
+    return Figure(
+        "emulator.noisy_ghz10_4k_vs_fake_garnet",
+        ours,
+        anchor,
+        0.5,
+        "s",
+        against="IQMFakeGarnet run(...).result() (iqm-client's Aer fake), same transpiled circuit",
+    )
 
 
 BENCHMARKS = [
@@ -135,13 +152,20 @@ def _random_clifford_ops(machine: str, seed: int) -> list[tuple[str, tuple, floa
     return ops
 
 
+def _key(width: int) -> str:
+    """The SDK's measurement key of a ``width``-bit register ``m`` read whole."""
+    from iqm_bridge.core.keys import KeyMap, Register
+
+    return KeyMap.encode(Register("m", width), 0, 0)
+
+
 def _iqm_circuit(name: str, ops: list, qubits: list[str]):  # noqa: ANN202
     from iqm.iqm_client import Circuit, CircuitOperation
 
     inst = [
         CircuitOperation(k, t, {"angle": a, "phase": p} if k == "prx" else {}) for k, t, a, p in ops
     ]
-    inst.append(CircuitOperation("measure", tuple(qubits), {"key": "m"}))
+    inst.append(CircuitOperation("measure", tuple(qubits), {"key": _key(len(qubits))}))
     return Circuit(name=name, instructions=tuple(inst), metadata={})
 
 
@@ -225,12 +249,14 @@ def _ours(machine: str, noise: bool, circuits: list, shots: int, repeat: int) ->
 
 
 def _ours_http(machine: str, noise: bool, circuits: list, shots: int, repeat: int) -> float:
-    import json
-
     import requests
     from iqm.station_control.interface.models.circuit import CircuitJobDefinition
 
+    from iqm_bridge.core.keys import KeyMap
+    from iqm_bridge.core.submit.transport import parse_measurements
     from iqm_bridge.emulator import Emulator
+
+    keymaps = [KeyMap.from_keys([c.instructions[-1].args["key"]]) for c in circuits]
 
     with Emulator(machine=machine, noise=noise, seed=3) as url, requests.Session() as http:
 
@@ -243,9 +269,11 @@ def _ours_http(machine: str, noise: bool, circuits: list, shots: int, repeat: in
             if job.get("status") != "completed":
                 raise RuntimeError(f"job not completed: {job}")
             text = http.get(f"{url}/api/v1/jobs/{job['id']}/artifacts/measurements", timeout=60)
-            arrays = [np.array(c["m"], dtype=np.uint8) for c in json.loads(text.text)]
-            if len(arrays) != len(circuits):
+            results = parse_measurements(text.content)
+            if len(results) != len(circuits):
                 raise RuntimeError("missing results")
+            for keymap, result in zip(keymaps, results, strict=True):
+                keymap.bits(result, shots)
 
         return median_time(once, repeat=repeat, warmup=1)
 
@@ -280,7 +308,9 @@ def ghz54_vs_aer_stabilizer() -> Figure:
     ops = _ghz_ops(qubits, tree)
     ours = _ours("emerald", False, [_iqm_circuit("ghz54", ops, qubits)], 1000, 7)
     anchor = _anchor("stabilizer", [_qiskit_circuit(ops, qubits, clifford=True)], 1000, 7)
-    return Figure("emulator.ghz54_1k_vs_aer_stabilizer", ours, anchor, 1.0, "s")
+    return Figure(
+        "emulator.ghz54_1k_vs_aer_stabilizer", ours, anchor, 1.0, "s", against=_AER % "stabilizer"
+    )
 
 
 def clifford54_vs_aer_stabilizer() -> Figure:
@@ -289,7 +319,14 @@ def clifford54_vs_aer_stabilizer() -> Figure:
     ops = _random_clifford_ops("emerald", 2024)
     ours = _ours("emerald", False, [_iqm_circuit("cliff54", ops, qubits)], 10_000, 7)
     anchor = _anchor("stabilizer", [_qiskit_circuit(ops, qubits, clifford=True)], 10_000, 7)
-    return Figure("emulator.clifford54_10k_vs_aer_stabilizer", ours, anchor, 1.0, "s")
+    return Figure(
+        "emulator.clifford54_10k_vs_aer_stabilizer",
+        ours,
+        anchor,
+        1.0,
+        "s",
+        against=_AER % "stabilizer",
+    )
 
 
 def noisy_ghz20_vs_aer_stabilizer() -> Figure:
@@ -305,7 +342,14 @@ def noisy_ghz20_vs_aer_stabilizer() -> Figure:
     model = noise_model(get_machine("garnet"))
     qc = _qiskit_circuit(ops, qubits, clifford=True, noise=model)
     anchor = _anchor("stabilizer", [qc], 1000, 7, _readout_only("garnet", qubits))
-    return Figure("emulator.noisy_ghz20_1k_vs_aer_stabilizer", ours, anchor, 1.0, "s")
+    return Figure(
+        "emulator.noisy_ghz20_1k_vs_aer_stabilizer",
+        ours,
+        anchor,
+        1.0,
+        "s",
+        against=_AER % "stabilizer" + ", same Pauli and readout errors",
+    )
 
 
 def noisy_vqe_step_vs_aer_density() -> Figure:
@@ -331,7 +375,14 @@ def noisy_vqe_step_vs_aer_density() -> Figure:
         qiskit.append(_qiskit_circuit(ops, qubits))
     ours = _ours_http("garnet", True, iqm, 4000, 7)
     anchor = _anchor("density_matrix", qiskit, 4000, 7, _aer_noise("garnet", qubits))
-    return Figure("emulator.noisy_vqe_step_50x4q_4k_vs_aer_density", ours, anchor, 1.0, "s")
+    return Figure(
+        "emulator.noisy_vqe_step_50x4q_4k_vs_aer_density",
+        ours,
+        anchor,
+        1.0,
+        "s",
+        against=_AER % "density_matrix" + ", same noise",
+    )
 
 
 BENCHMARKS += [

@@ -28,6 +28,7 @@ fidelities of its gates and readouts and of each qubit's chance to idle without 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -85,7 +86,7 @@ class PassReport:
     note: str = ""
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class CompileReport:
     """Figures about one compilation.
 
@@ -102,7 +103,8 @@ class CompileReport:
             measured outcome; re-apply ``RZ(angle)`` to compare statevectors).
         estimated_success: the probability that the result runs without a gate, readout
             or idling error, from the device's calibration (see
-            :func:`~iqm_bridge.core.compiler.success.estimated_success`).
+            :func:`~iqm_bridge.core.compiler.success.estimated_success`); computed when first
+            read, so compilations whose estimate nobody reads do not pay for it.
     """
 
     level: int
@@ -114,7 +116,22 @@ class CompileReport:
     moves: int
     passes: tuple[PassReport, ...]
     dropped_frames: Mapping[str, ParamValue]
-    estimated_success: float = 1.0
+    _success: float | Callable[[], float] = attrs.field(
+        default=1.0, alias="estimated_success", repr=False, eq=False
+    )
+
+    @property
+    def estimated_success(self) -> float:
+        """See the class docstring."""
+        value = self._success
+        if callable(value):
+            value = value()
+            object.__setattr__(self, "_success", value)  # a cache: the report stays frozen
+        return value
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.alias}={getattr(self, f.alias)!r}" for f in attrs.fields(type(self)))
+        return f"CompileReport({shown})"
 
     @property
     def seconds(self) -> float:
@@ -480,7 +497,7 @@ def compile(  # noqa: A001 - the natural name; shadowing the builtin is harmless
         moves=routed.moves,
         passes=reports,
         dropped_frames={q: f for q, f in state.dropped.items() if isinstance(f, Expression) or f},
-        estimated_success=estimated_success(native, device),
+        estimated_success=functools.partial(estimated_success, native, device),
     )
     final_layout = {q: routed.final_layout[state.where[q]] for q in circuit.qubits}
     return CompileResult(native, routed.initial_layout, final_layout, report)
