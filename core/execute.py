@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from iqm_bridge.core import collector
 from iqm_bridge.core.compiler import DEFAULT_LEVEL, get_template, validate_native
 from iqm_bridge.core.device import Device
 from iqm_bridge.core.errors import (
@@ -363,7 +364,8 @@ class Executor:
                     NoMeasurementWarning,
                     stacklevel=4,
                 )
-            natives = self.natives(program)
+            with collector.paused():  # binding a sweep makes one circuit per point
+                natives = self.natives(program)
             keymap = program.result_keymap()
             circuits.extend(natives)
             keymaps.extend([keymap] * len(natives))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from iqm_bridge.core import collector
 from iqm_bridge.core.wire import NOISE_METADATA_KEY, SUBMISSION_METADATA_KEY
 from iqm_bridge.emulator._machines import Machine
 from iqm_bridge.emulator._simulator import NativeCircuit, Op, Shape
@@ -146,6 +147,15 @@ def parse_job(
     Raises:
         RequestError: the body is malformed, over a limit, or does not fit the machine.
     """
+    # the models of a large job are tens of thousands of short-lived objects; in the embedded
+    # emulator they share the user's process, whose full collections they would set off
+    with collector.paused():
+        return _parse_job(body, machine, limits, shapes)
+
+
+def _parse_job(
+    body: bytes, machine: Machine, limits: Limits, shapes: ShapeCache | None
+) -> ParsedJob:
     if len(body) > limits.max_body_bytes:
         raise RequestError(
             413,

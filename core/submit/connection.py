@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from iqm_bridge.core import collector
 from iqm_bridge.core.device import Calibration, Device
 from iqm_bridge.core.errors import (
     AmbiguousSubmissionError,
@@ -268,7 +269,8 @@ class Connection:
             raise ConfigurationError("nothing to run: the list of circuits is empty")
         if max_circuits is not None and (isinstance(max_circuits, bool) or max_circuits < 1):
             raise ConfigurationError(f"max_circuits={max_circuits!r} must be at least 1")
-        wire = [to_iqm_circuit(c) for c in circuits]
+        with collector.paused():  # thousands of short-lived wire models
+            wire = [to_iqm_circuit(c) for c in circuits]
         if keymaps is None:
             # read every circuit's keys BEFORE sending: a job whose results could not be read
             # back must not be created on the server at all
