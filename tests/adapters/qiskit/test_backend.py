@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -28,18 +27,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _qiskit_oracle import aer_counts, assert_counts_match  # noqa: E402
 
 SHOTS = 2000
-
-
-@pytest.fixture(scope="module")
-def backend(emulator_url: str) -> Iterator[IQMBackend]:
-    b = IQMProvider(emulator_url).get_backend()
-    yield b
-    b.close_client()
-
-
-@pytest.fixture(scope="module")
-def star_backend(star_emulator_url: str) -> IQMBackend:
-    return IQMProvider(star_emulator_url).get_backend()
 
 
 def ghz(n: int) -> QuantumCircuit:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import pathlib
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,19 +19,12 @@ import pytest
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
-from iqm_bridge.adapters.qiskit import IQMBackend, IQMProvider
+from iqm_bridge.adapters.qiskit import IQMBackend
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _qiskit_oracle import assert_counts_match  # noqa: E402
 
 SHOTS = 4000
-
-
-@pytest.fixture(scope="module")
-def backend(emulator_url: str) -> Iterator[IQMBackend]:
-    b = IQMProvider(emulator_url).get_backend()
-    yield b
-    b.close_client()
 
 
 def _entangler() -> tuple[QuantumCircuit, Parameter]:

@@ -29,16 +29,6 @@ from iqm_bridge.core.keys import KeyMap, Register
 NAMES = tuple(f"QB{i + 1}" for i in range(6))
 
 
-@pytest.fixture(scope="module")
-def backend(emulator_url: str) -> IQMBackend:
-    return IQMProvider(emulator_url).get_backend()
-
-
-@pytest.fixture(scope="module")
-def star_backend(star_emulator_url: str) -> IQMBackend:
-    return IQMProvider(star_emulator_url).get_backend()
-
-
 # ---------------------------------------------------------------------------- to_ir
 def test_keys_follow_registers_and_repetitions() -> None:
     a, b = ClassicalRegister(2, "a"), ClassicalRegister(1, "b")

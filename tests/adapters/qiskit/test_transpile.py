@@ -14,7 +14,7 @@ import math
 import pathlib
 import pickle
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
@@ -25,7 +25,6 @@ from qiskit.utils import should_run_in_parallel
 
 from iqm_bridge.adapters.qiskit import (
     IQMBackend,
-    IQMProvider,
     IQMTarget,
     optimize_single_qubit_gates,
     transpile_to_IQM,
@@ -35,18 +34,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _qiskit_oracle import aer_counts, assert_counts_match  # noqa: E402
 
 SHOTS = 2000
-
-
-@pytest.fixture(scope="module")
-def backend(emulator_url: str) -> Iterator[IQMBackend]:
-    b = IQMProvider(emulator_url).get_backend()
-    yield b
-    b.close_client()
-
-
-@pytest.fixture(scope="module")
-def star_backend(star_emulator_url: str) -> IQMBackend:
-    return IQMProvider(star_emulator_url).get_backend()
 
 
 def _equivalent(original: QuantumCircuit, transpiled: QuantumCircuit) -> bool:
